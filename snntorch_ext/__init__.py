@@ -1,0 +1,26 @@
+"""snntorch-ext: four published training rules for spiking neural networks as snnTorch parts.
+
+Example::
+
+    import snntorch as snn
+    import snntorch_ext as snx
+
+    lif = snn.Leaky(beta=0.9, spike_grad=snx.surrogate.rectangular(width=1.0))
+"""
+
+from . import data, functional, metrics, models, recipes, surrogate, utils
+from .sequential import SpikingSequential
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SpikingSequential",
+    "__version__",
+    "data",
+    "functional",
+    "metrics",
+    "models",
+    "recipes",
+    "surrogate",
+    "utils",
+]

@@ -1,0 +1,91 @@
+"""The :class:`Recipe` dataclass: one paper table row as data (internal module)."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Recipe", "resolve"]
+
+
+def resolve(path: str) -> Any:
+    """Import ``"package.module:attribute"`` and return the attribute.
+
+    Recipes name their parts (data set, network, neuron, loss, ...) by such import paths, so a
+    recipe stays plain data that is printed, compared and stored in JSON, and a user's own
+    recipe can point at the user's own code.
+    """
+    module_name, sep, attribute = path.partition(":")
+    if not sep or not module_name or not attribute:
+        raise ValueError(f"import path must look like 'package.module:name', got {path!r}")
+    try:
+        obj = importlib.import_module(module_name)
+        for part in attribute.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError) as err:
+        raise ValueError(f"cannot import {path!r}: {err}") from None
+    return obj
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One experiment of a paper, as data.
+
+    Every callable is named by an import path ``"module:name"`` (see :func:`resolve`) and built
+    with its ``*_kwargs``. How the engine uses the fields, for a batch ``(x, labels)``:
+
+    1. ``x = encoder(x, num_steps)`` gives ``[T, B, ...]``;
+    2. ``out = network(in_channels, num_classes, neuron=..., **network_kwargs)(x)``, where
+       ``neuron`` is a zero-argument factory of ``neuron(init_hidden=True, spike_grad=...,
+       **neuron_kwargs)`` (omitted if ``neuron`` is ``None``); ``wrapper`` (e.g. ASF) wraps the
+       network if set;
+    3. ``out = decoder(out)`` if a decoder is set (a decoder with ``observe``/``step``, such as
+       TWO, is fed every training batch and stepped every epoch);
+    4. ``loss = loss(**loss_kwargs)(out, labels)`` and ``scores = predict(out)`` (``[B, C]``, for
+       accuracy).
+
+    ``quick`` holds the field overrides of the CPU quick variant (``--quick``).
+    """
+
+    name: str
+    paper: str
+    table: str
+    dataset: str
+    num_classes: int
+    network: str
+    num_steps: int
+    epochs: int
+    batch_size: int
+    loss: str
+    dataset_kwargs: dict[str, Any] = field(default_factory=dict)
+    encoder: str = "snntorch_ext.functional:direct"
+    network_kwargs: dict[str, Any] = field(default_factory=dict)
+    neuron: str | None = None
+    neuron_kwargs: dict[str, Any] = field(default_factory=dict)
+    spike_grad: str | None = None
+    spike_grad_kwargs: dict[str, Any] = field(default_factory=dict)
+    wrapper: str | None = None
+    wrapper_kwargs: dict[str, Any] = field(default_factory=dict)
+    decoder: str | None = None
+    decoder_kwargs: dict[str, Any] = field(default_factory=dict)
+    loss_kwargs: dict[str, Any] = field(default_factory=dict)
+    predict: str = "snntorch_ext.functional:rate_scores"
+    optimizer: str = "torch.optim:Adam"
+    optimizer_kwargs: dict[str, Any] = field(default_factory=lambda: {"lr": 1e-3})
+    schedule: str = "cosine"
+    schedule_kwargs: dict[str, Any] = field(default_factory=dict)
+    notes: str = ""
+    quick: dict[str, Any] = field(default_factory=dict)
+
+    def quick_variant(self) -> Recipe:
+        """This recipe with the ``quick`` overrides applied (and ``quick`` emptied)."""
+        unknown = set(self.quick) - {f.name for f in dataclasses.fields(self)}
+        if unknown:
+            raise ValueError(f"recipe {self.name!r}: quick overrides unknown fields {sorted(unknown)}")
+        return dataclasses.replace(self, **{**self.quick, "quick": {}})
+
+    def to_dict(self) -> dict[str, Any]:
+        """The recipe as a JSON-serialisable dict."""
+        return dataclasses.asdict(self)

@@ -1,0 +1,77 @@
+r"""Run an ``nn.Sequential`` of snnTorch layers over a whole ``[T, B, ...]`` sequence.
+
+Example::
+
+    import torch, torch.nn as nn, snntorch as snn, snntorch_ext as snx
+
+    net = snx.SpikingSequential(
+        nn.Flatten(), nn.Linear(784, 100), snn.Leaky(beta=0.9, init_hidden=True),
+        nn.Linear(100, 10), snn.Leaky(beta=0.9, init_hidden=True),
+    )
+    spk_out = net(torch.rand(8, 32, 1, 28, 28))   # [T=8, B=32, 10]
+"""
+
+from __future__ import annotations
+
+import torch
+from snntorch._neurons.neurons import SpikingNeuron
+from torch import nn
+
+from ._checks import check_time_major
+from .utils import reset
+
+__all__ = ["SpikingSequential"]
+
+
+def _first(output: torch.Tensor | tuple) -> torch.Tensor:
+    return output[0] if isinstance(output, tuple) else output
+
+
+class SpikingSequential(nn.Sequential):
+    r"""An ``nn.Sequential`` of ordinary per-step snnTorch layers that takes a whole sequence.
+
+    ``forward(x)`` takes ``x`` of shape ``[T, B, ...]`` and returns the last layer's output for
+    every step, ``[T, B, ...]``. It first resets the neurons inside (:func:`snntorch_ext.utils.reset`),
+    then runs *layer by layer*:
+
+    * a stateless module (``Conv2d``, ``Linear``, pooling, ``BatchNorm``, ``Flatten``, ...) runs
+      once on all steps folded into the batch, :math:`[T B, \dots]`, which is much faster than
+      ``T`` small calls and gives the same result;
+    * a snnTorch neuron (``init_hidden=True``) is stepped over ``x.unbind(0)``; if it returns a
+      tuple (``output=True``) the first element, the value passed on to the next layer, is
+      kept;
+    * a module with the attribute ``multi_step = True`` receives the ``[T, B, ...]`` tensor as is
+      (e.g. dropout with one mask shared over time).
+
+    The indexing, ``state_dict`` layout and per-step semantics are those of ``nn.Sequential``:
+    ``net[0]``, ``net[2].mem`` etc. work as usual, and calling the layers one step at a time in a
+    loop (snnTorch's tutorial style) gives the same outputs.
+
+    .. math::
+
+        y[t] = f_L \circ \cdots \circ f_1 (x[t]), \qquad t = 1, \dots, T
+
+    Example::
+
+        >>> import torch, torch.nn as nn, snntorch as snn, snntorch_ext as snx
+        >>> net = snx.SpikingSequential(nn.Linear(3, 2), snn.Leaky(beta=0.5, init_hidden=True))
+        >>> net(torch.ones(4, 5, 3)).shape
+        torch.Size([4, 5, 2])
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102 (documented above)
+        check_time_major("x", x, min_dim=2)
+        reset(self)
+        for module in self:
+            x = self._run(module, x)
+        return x
+
+    @staticmethod
+    def _run(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        if getattr(module, "multi_step", False):
+            return module(x)
+        if isinstance(module, SpikingNeuron):
+            return torch.stack([_first(module(x_t)) for x_t in x.unbind(0)])
+        steps, batch = x.shape[:2]
+        y = module(x.reshape(steps * batch, *x.shape[2:]))
+        return y.reshape(steps, batch, *y.shape[1:])
