@@ -36,11 +36,13 @@ class Recipe:
     Every callable is named by an import path ``"module:name"`` (see :func:`resolve`) and built
     with its ``*_kwargs``. How the engine uses the fields, for a batch ``(x, labels)``:
 
-    1. ``x = encoder(x, num_steps)`` gives ``[T, B, ...]``;
-    2. ``out = network(in_channels, num_classes, neuron=..., **network_kwargs)(x)``, where
-       ``neuron`` is a zero-argument factory of ``neuron(init_hidden=True, spike_grad=...,
-       **neuron_kwargs)`` (omitted if ``neuron`` is ``None``); ``wrapper`` (e.g. ASF) wraps the
-       network if set;
+    0. ``dataset(root, train, download, **dataset_kwargs)`` gives the data; a factory that takes
+       a ``num_steps`` argument (event frames) also gets ``num_steps``;
+    1. ``x = encoder(x, num_steps, **encoder_kwargs)`` gives ``[T, B, ...]``;
+    2. ``out = model(x)`` with ``network(in_channels, num_classes, neuron=..., **network_kwargs)``,
+       where ``neuron`` is a zero-argument factory of ``neuron(init_hidden=True, spike_grad=...,
+       **neuron_kwargs)`` (omitted if ``neuron`` is ``None``), wrapped as
+       ``wrapper(network, num_steps=num_steps, **wrapper_kwargs)`` if ``wrapper`` is set (ASF);
     3. ``out = decoder(out)`` if a decoder is set (a decoder with ``observe``/``step``, such as
        TWO, is fed every training batch and stepped every epoch);
     4. ``loss = loss(**loss_kwargs)(out, labels)`` and ``scores = predict(out)`` (``[B, C]``, for
@@ -61,6 +63,7 @@ class Recipe:
     loss: str
     dataset_kwargs: dict[str, Any] = field(default_factory=dict)
     encoder: str = "snntorch_ext.functional:direct"
+    encoder_kwargs: dict[str, Any] = field(default_factory=dict)
     network_kwargs: dict[str, Any] = field(default_factory=dict)
     neuron: str | None = None
     neuron_kwargs: dict[str, Any] = field(default_factory=dict)
