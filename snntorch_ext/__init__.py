@@ -8,7 +8,7 @@ Example::
     lif = snn.Leaky(beta=0.9, spike_grad=snx.surrogate.rectangular(width=1.0))
 """
 
-from . import data, decode, functional, metrics, models, recipes, surrogate, utils
+from . import data, decode, engine, functional, metrics, models, recipes, surrogate, utils
 from .sequential import SpikingSequential
 
 __version__ = "0.1.0"
@@ -18,6 +18,7 @@ __all__ = [
     "__version__",
     "data",
     "decode",
+    "engine",
     "functional",
     "metrics",
     "models",

@@ -1,0 +1,14 @@
+"""The training engine behind ``snntorch-ext train``: recipes in, metrics and checkpoints out.
+
+Example::
+
+    >>> import snntorch_ext as snx
+    >>> summary = snx.engine.train("stbp-mnist", quick=True)  # doctest: +SKIP
+"""
+
+from .checkpoint import load_checkpoint, save_atomic
+from .schedule import lr_factor
+from .trainer import Pipeline, RunError, build_model, default_data_root, train
+
+__all__ = ["Pipeline", "RunError", "build_model", "default_data_root", "load_checkpoint",
+           "lr_factor", "save_atomic", "train"]
