@@ -73,7 +73,8 @@ class FiringRates:
 
     def per_layer(self) -> dict[str, float]:
         """Firing rate :math:`r_l` of each neuron layer, keyed by module name."""
-        return {n: float(self._spikes[n]) / self._counts[n] for n in self._spikes if self._counts[n]}
+        return {name: float(self._spikes[name]) / count
+                for name, count in self._counts.items() if count}
 
     def overall(self) -> float:
         """Fraction :math:`r` of all observed neuron-steps that spiked (0 if nothing ran)."""

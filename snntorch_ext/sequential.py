@@ -31,8 +31,8 @@ class SpikingSequential(nn.Sequential):
     r"""An ``nn.Sequential`` of ordinary per-step snnTorch layers that takes a whole sequence.
 
     ``forward(x)`` takes ``x`` of shape ``[T, B, ...]`` and returns the last layer's output for
-    every step, ``[T, B, ...]``. It first resets the neurons inside (:func:`snntorch_ext.utils.reset`),
-    then runs *layer by layer*:
+    every step, ``[T, B, ...]``. It first resets the neurons inside
+    (:func:`snntorch_ext.utils.reset`), then runs *layer by layer*:
 
     * a stateless module (``Conv2d``, ``Linear``, pooling, ``BatchNorm``, ``Flatten``, ...) runs
       once on all steps folded into the batch, :math:`[T B, \dots]`, which is much faster than

@@ -42,7 +42,7 @@ class RunError(ValueError):
 class Pipeline(nn.Module):
     r"""A recipe's model: the network (possibly wrapped, e.g. by ASF) and an optional decoder.
 
-    .. math:: y = \mathrm{decoder}(\mathrm{network}(x)), \qquad x \in \mathbb{R}^{T \times B \times \dots}
+    .. math:: y = \mathrm{decoder}(\mathrm{network}(x)),\ x \in \mathbb{R}^{T \times B \times \dots}
 
     In training mode a decoder with an ``observe(out, labels)`` method (TWO) sees every batch.
 
@@ -216,14 +216,16 @@ def train(recipe: str | Recipe, *, quick: bool = False, epochs: int | None = Non
     r"""Train and evaluate a recipe; write metrics, plots, checkpoints and a summary to ``out``.
 
     Every epoch :math:`e` runs with the learning rate
-    :math:`\eta_e = \eta_0 \cdot f(e)` (:func:`~snntorch_ext.engine.lr_factor`), then evaluates on the
+    :math:`\eta_e = \eta_0 \cdot f(e)` (:func:`~snntorch_ext.engine.lr_factor`), then evaluates
+    on the
     test split and appends a row to ``metrics.jsonl``/``metrics.csv``; ``last.pt`` (model,
     optimiser, history) and ``best.pt`` (best test accuracy) are written atomically. Random
     state is re-seeded from ``(seed, epoch)`` at the start of every epoch, so a run that is
     interrupted and resumed (``resume=True``) ends with bit-identical weights on the CPU.
 
     Args:
-        recipe: a recipe name (see ``snntorch-ext list``) or a :class:`~snntorch_ext.recipes.Recipe`.
+        recipe: a recipe name (see ``snntorch-ext list``) or a
+            :class:`~snntorch_ext.recipes.Recipe`.
         quick: use the recipe's CPU quick variant (offline data, fewer epochs).
         epochs: override the number of epochs.
         batch_size: override the batch size.
@@ -264,7 +266,9 @@ def train(recipe: str | Recipe, *, quick: bool = False, epochs: int | None = Non
             raise RunError(f"{key} must be an integer >= 1, got {value!r}")
     recipe = dataclasses.replace(recipe, **overrides)
     dev = _device(device)
-    out = Path(out) if out is not None else Path("runs") / (recipe.name + ("-quick" if quick else ""))
+    if out is None:
+        out = Path("runs") / (recipe.name + ("-quick" if quick else ""))
+    out = Path(out)
     config = _config(recipe, quick, seed)
     _prepare_out(out, recipe.name, config, resume, overwrite)
 

@@ -59,7 +59,7 @@ def rate(x: torch.Tensor, num_steps: int, gain: float = 1.0) -> torch.Tensor:
 
 
 def time_major(x: torch.Tensor, num_steps: int) -> torch.Tensor:
-    r"""Batch-first sequences ``[B, T, ...]`` (e.g. event frames from a DataLoader) to ``[T, B, ...]``.
+    r"""Batch-first sequences ``[B, T, ...]`` (event frames from a DataLoader) to ``[T, B, ...]``.
 
     .. math:: y[t, b] = x[b, t]
 

@@ -86,7 +86,9 @@ class Recipe:
         """This recipe with the ``quick`` overrides applied (and ``quick`` emptied)."""
         unknown = set(self.quick) - {f.name for f in dataclasses.fields(self)}
         if unknown:
-            raise ValueError(f"recipe {self.name!r}: quick overrides unknown fields {sorted(unknown)}")
+            raise ValueError(
+                f"recipe {self.name!r}: quick overrides unknown fields {sorted(unknown)}"
+            )
         return dataclasses.replace(self, **{**self.quick, "quick": {}})
 
     def to_dict(self) -> dict[str, Any]:

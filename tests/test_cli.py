@@ -1,0 +1,114 @@
+"""The command line: list, and every bad input gives exit code 2 and overwrites nothing."""
+
+import subprocess
+import sys
+
+import pytest
+import torch
+from tiny import TINY
+
+from snntorch_ext.cli import main
+from snntorch_ext.engine import train
+
+
+def _files(folder):
+    return {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
+@pytest.fixture
+def tiny_run(tmp_path, data_root):
+    out = tmp_path / "tiny-run"
+    train(TINY, out=out, data_root=data_root, epochs=1, progress=False)
+    return out
+
+
+def test_list_prints_every_recipe(capsys):
+    assert main(["list"]) == 0
+    text = capsys.readouterr().out
+    assert "stbp-mnist" in text and "Wu et al. 2018" in text and "mnist_offline" in text
+
+
+def test_module_entry_point():
+    done = subprocess.run([sys.executable, "-m", "snntorch_ext", "list"], capture_output=True,
+                          text=True, check=True)
+    assert "stbp-mnist" in done.stdout
+
+
+def test_unknown_recipe_lists_valid_ones(capsys):
+    assert main(["train", "no-such-recipe"]) == 2
+    err = capsys.readouterr().err
+    assert "no-such-recipe" in err and "stbp-mnist" in err
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_cuda_without_cuda(tmp_path, capsys):
+    assert main(["train", "stbp-mnist", "--quick", "--device", "cuda", "--out",
+                 str(tmp_path / "r")]) == 2
+    assert "CUDA is not available" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
+
+
+def test_out_dir_of_another_recipe(tiny_run, capsys):
+    before = _files(tiny_run)
+    assert main(["train", "stbp-mnist", "--quick", "--out", str(tiny_run)]) == 2
+    assert "holds a run of recipe 'tiny'" in capsys.readouterr().err
+    assert _files(tiny_run) == before
+
+
+def test_out_dir_with_foreign_files(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("mine")
+    assert main(["train", "stbp-mnist", "--quick", "--out", str(tmp_path)]) == 2
+    assert "holds no snntorch-ext run" in capsys.readouterr().err
+    assert _files(tmp_path) == {"notes.txt": b"mine"}
+
+
+def test_unreadable_checkpoint(tiny_run, data_root):
+    (tiny_run / "last.pt").write_bytes(b"not a checkpoint")
+    before = _files(tiny_run)
+    with pytest.raises(ValueError, match="last.pt is unreadable"):
+        train(TINY, out=tiny_run, data_root=data_root, epochs=1, resume=True, progress=False)
+    assert _files(tiny_run) == before
+
+
+def test_mismatched_checkpoint(tiny_run, data_root):
+    ckpt = torch.load(tiny_run / "last.pt", weights_only=True)
+    ckpt["model"] = {k: v[..., :1] if v.dim() else v for k, v in ckpt["model"].items()}
+    torch.save(ckpt, tiny_run / "last.pt")
+    before = _files(tiny_run)
+    with pytest.raises(ValueError, match="does not match the model of tiny"):
+        train(TINY, out=tiny_run, data_root=data_root, epochs=1, resume=True, progress=False)
+    assert _files(tiny_run) == before
+
+
+def test_cli_maps_checkpoint_errors_to_exit_2(tmp_path, data_root, capsys):
+    out = tmp_path / "stbp"
+    out.mkdir()
+    (out / "run.json").write_text('{"config": {"recipe": {"name": "stbp-mnist"}}}')
+    (out / "last.pt").write_bytes(b"garbage")
+    code = main(["train", "stbp-mnist", "--quick", "--resume", "--out", str(out),
+                 "--data-root", str(data_root)])
+    assert code == 2
+    assert "error" in capsys.readouterr().err
+    assert (out / "last.pt").read_bytes() == b"garbage"
+
+
+def test_same_recipe_without_resume_refuses(tiny_run, data_root):
+    before = _files(tiny_run)
+    with pytest.raises(ValueError, match="--resume"):
+        train(TINY, out=tiny_run, data_root=data_root, epochs=1, progress=False)
+    with pytest.raises(ValueError, match="other settings.*epochs"):
+        train(TINY, out=tiny_run, data_root=data_root, epochs=3, resume=True, progress=False)
+    assert _files(tiny_run) == before
+
+
+def test_overwrite_starts_again(tiny_run, data_root):
+    summary = train(TINY, out=tiny_run, data_root=data_root, epochs=1, overwrite=True,
+                    progress=False)
+    assert summary["epochs"] == 1
+
+
+def test_missing_dataset_is_exit_2(tmp_path, capsys):
+    code = main(["train", "stbp-mnist", "--out", str(tmp_path / "r"), "--data-root",
+                 str(tmp_path / "empty"), "--epochs", "1"])
+    assert code == 2
+    assert "download" in capsys.readouterr().err
