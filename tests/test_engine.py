@@ -104,5 +104,5 @@ def test_build_model_uses_recipe_neuron():
     model = snx.engine.build_model(TINY, in_channels=1)
     neurons = snx.utils.neurons(model)
     assert len(neurons) == 4
-    assert all(n.init_hidden and math.isclose(float(n.beta), 0.9) for n in neurons)
+    assert all(n.init_hidden and math.isclose(float(n.beta), 0.9, rel_tol=1e-6) for n in neurons)
     assert repr(neurons[0].spike_grad) == "rectangular(width=1.0)"
