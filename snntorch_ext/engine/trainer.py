@@ -36,7 +36,19 @@ EpochCallback = Callable[[int, dict[str, Any]], None]
 
 
 class RunError(ValueError):
-    """A run cannot start or continue: unknown recipe, device, output folder or checkpoint."""
+    """A run cannot start or continue: unknown recipe, device, output folder or checkpoint.
+
+    A ``ValueError``; the command line prints it and exits with code 2.
+
+    Example::
+
+        >>> import snntorch_ext as snx
+        >>> try:
+        ...     snx.engine.train("no-such-recipe")
+        ... except snx.engine.RunError as err:
+        ...     print(str(err)[:30])
+        unknown recipe 'no-such-recipe
+    """
 
 
 class Pipeline(nn.Module):
@@ -69,7 +81,14 @@ class Pipeline(nn.Module):
 
 
 def default_data_root() -> Path:
-    """``$SNNTORCH_EXT_DATA`` if set, else ``~/.cache/snntorch_ext``."""
+    """The default data folder: ``$SNNTORCH_EXT_DATA`` if set, else ``~/.cache/snntorch_ext``.
+
+    Example::
+
+        >>> import snntorch_ext as snx
+        >>> root = snx.engine.default_data_root()
+        >>> test = snx.data.mnist_offline(root, train=False)  # doctest: +SKIP
+    """
     return Path(os.environ.get("SNNTORCH_EXT_DATA", "~/.cache/snntorch_ext")).expanduser()
 
 

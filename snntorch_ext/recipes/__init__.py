@@ -19,11 +19,18 @@ from ._recipe import Recipe, resolve
 
 __all__ = ["Recipe", "all_recipes", "get", "names", "resolve"]
 
-_MODULES = ("stbp",)
+_MODULES = ("stbp", "asf")
 
 
 def all_recipes() -> dict[str, Recipe]:
-    """All recipes by name, in the order of the papers."""
+    """All recipes by name, in the order of the papers.
+
+    Example::
+
+        >>> import snntorch_ext as snx
+        >>> "stbp-mnist" in snx.recipes.all_recipes()
+        True
+    """
     recipes: dict[str, Recipe] = {}
     for module in _MODULES:
         for recipe in importlib.import_module(f"{__name__}.{module}").RECIPES:
@@ -34,12 +41,26 @@ def all_recipes() -> dict[str, Recipe]:
 
 
 def names() -> list[str]:
-    """The names of all recipes."""
+    """The names of all recipes.
+
+    Example::
+
+        >>> import snntorch_ext as snx
+        >>> snx.recipes.names()[0]
+        'stbp-mnist'
+    """
     return list(all_recipes())
 
 
 def get(name: str) -> Recipe:
-    """The recipe called ``name``; a ValueError lists the valid names if there is none."""
+    """The recipe called ``name``; a ValueError lists the valid names if there is none.
+
+    Example::
+
+        >>> import snntorch_ext as snx
+        >>> snx.recipes.get("stbp-mnist").num_steps
+        8
+    """
     recipes = all_recipes()
     if name not in recipes:
         raise ValueError(f"unknown recipe {name!r}; valid recipes: {', '.join(recipes)}")

@@ -16,6 +16,12 @@ def resolve(path: str) -> Any:
     Recipes name their parts (data set, network, neuron, loss, ...) by such import paths, so a
     recipe stays plain data that is printed, compared and stored in JSON, and a user's own
     recipe can point at the user's own code.
+
+    Example::
+
+        >>> from snntorch_ext.recipes import resolve
+        >>> resolve("snntorch_ext.surrogate:rectangular")(width=1.0)
+        rectangular(width=1.0)
     """
     module_name, sep, attribute = path.partition(":")
     if not sep or not module_name or not attribute:
@@ -49,6 +55,14 @@ class Recipe:
        accuracy).
 
     ``quick`` holds the field overrides of the CPU quick variant (``--quick``).
+
+    Example::
+
+        >>> import dataclasses, snntorch_ext as snx
+        >>> stbp = snx.recipes.get("stbp-mnist")
+        >>> mine = dataclasses.replace(stbp, name="stbp-mnist-atan",
+        ...                            spike_grad="snntorch.surrogate:atan", spike_grad_kwargs={})
+        >>> summary = snx.engine.train(mine, quick=True)  # doctest: +SKIP
     """
 
     name: str
