@@ -8,13 +8,25 @@ Example::
     lif = snn.Leaky(beta=0.9, spike_grad=snx.surrogate.rectangular(width=1.0))
 """
 
-from . import data, decode, engine, functional, metrics, models, recipes, surrogate, utils
+from . import data, decode, engine, functional, metrics, models, neurons, recipes, surrogate, utils
+from .asf import ASF
+from .decode import TWO, TemporallyWeightedOutput, Voting
+from .dropout import TimeSharedDropout
+from .neurons import BPSTALeaky, MSGLeaky, PSPLeaky
 from .sequential import SpikingSequential
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ASF",
+    "BPSTALeaky",
+    "MSGLeaky",
+    "PSPLeaky",
     "SpikingSequential",
+    "TWO",
+    "TemporallyWeightedOutput",
+    "TimeSharedDropout",
+    "Voting",
     "__version__",
     "data",
     "decode",
@@ -22,6 +34,7 @@ __all__ = [
     "functional",
     "metrics",
     "models",
+    "neurons",
     "recipes",
     "surrogate",
     "utils",

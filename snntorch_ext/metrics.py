@@ -12,12 +12,16 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import torch
 from torch import nn
 
+from ._checks import check_in_range, check_positive, check_positive_int
 from .utils import neurons
 
-__all__ = ["FiringRates"]
+__all__ = ["E_AC_PJ", "E_MAC_PJ", "FiringRates", "SynapticOps", "energy"]
 
 
 class FiringRates:
@@ -33,7 +37,9 @@ class FiringRates:
 
     :meth:`overall` is :math:`r`, the fraction of all neuron-steps that spiked. The hook reads
     the value a neuron passes on (the first element if it returns a tuple), which for snnTorch's
-    neurons is the spike tensor.
+    neurons is the spike tensor; a neuron that keeps its latest spikes in a tensor attribute
+    ``spk`` (:class:`~snntorch_ext.PSPLeaky`, which passes on its PSP; snnTorch's ``RLeaky``) is
+    counted from ``spk``.
 
     Example::
 
@@ -65,6 +71,8 @@ class FiringRates:
     def _hook(self, name: str):
         def hook(module: nn.Module, inputs: tuple, output) -> None:
             spk = output[0] if isinstance(output, tuple) else output
+            if isinstance(getattr(module, "spk", None), torch.Tensor):
+                spk = module.spk  # a neuron that passes on its PSP keeps its spikes here
             if isinstance(spk, torch.Tensor):
                 self._spikes[name] = self._spikes[name] + spk.detach().sum()
                 self._counts[name] += spk.numel()
@@ -80,3 +88,147 @@ class FiringRates:
         """Fraction :math:`r` of all observed neuron-steps that spiked (0 if nothing ran)."""
         total = sum(self._counts.values())
         return sum(float(s) for s in self._spikes.values()) / total if total else 0.0
+
+
+E_MAC_PJ = 4.6
+"""Energy of a 32-bit floating-point multiply-accumulate in 45 nm CMOS, in picojoules."""
+E_AC_PJ = 0.9
+"""Energy of a 32-bit floating-point accumulate (addition) in 45 nm CMOS, in picojoules."""
+
+_SYNAPTIC = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
+
+
+class SynapticOps:
+    r"""Measure, with forward hooks, the FLOPs of every synaptic layer and the rate of its input.
+
+    Synaptic layers are ``nn.Linear`` and ``nn.Conv1d/2d/3d`` (the other modules' operations are
+    not counted, as in the paper). For layer :math:`l`, with weight :math:`W_l` and output
+    :math:`y_l` for one item (one sample at one time step; a call on ``[T*B, ...]`` holds
+    :math:`TB` items):
+
+    .. math::
+
+        \mathrm{FLOPs}_l = |y_l| \cdot |W_{l,0}|, \qquad
+        r_l = rac{\#\{	ext{non-zero input values}\}}{\#\{	ext{input values}\}},
+
+    where :math:`|W_{l,0}|` is the number of weights that feed one output value
+    (:math:`C_\mathrm{in} k^2 / \mathrm{groups}` for a convolution, :math:`n_\mathrm{in}` for
+    ``Linear``). ``FLOPs`` counts multiply-accumulates, as Eq. 11 of Shen et al. does. For a
+    layer fed by spikes, :math:`r_l` is the firing rate of its input (after max pooling, of the
+    pooled spikes); for the first layer of a directly encoded network it is the fraction of
+    non-zero input values, and after average pooling the fraction of windows with a spike:
+    every non-zero input value triggers the layer's synaptic operations.
+
+    Example::
+
+        >>> import torch, torch.nn as nn, snntorch as snn, snntorch_ext as snx
+        >>> net = snx.SpikingSequential(nn.Linear(4, 3), snn.Leaky(beta=0.5, init_hidden=True),
+        ...                             nn.Linear(3, 2))
+        >>> with snx.metrics.SynapticOps(net) as ops:
+        ...     _ = net(torch.ones(5, 2, 4))
+        >>> ops.flops()
+        {'0': 12, '2': 6}
+        >>> ops.input_rates()['0']
+        1.0
+    """
+
+    def __init__(self, net: nn.Module) -> None:
+        self._layers = [(name or type(m).__name__, m) for name, m in net.named_modules()
+                        if isinstance(m, _SYNAPTIC)]
+        self._flops: dict[str, int] = {}
+        self._nonzero: dict[str, torch.Tensor | int] = {name: 0 for name, _ in self._layers}
+        self._values = {name: 0 for name, _ in self._layers}
+        self._handles: list = []
+
+    def __enter__(self) -> SynapticOps:
+        for name, module in self._layers:
+            self._handles.append(module.register_forward_hook(self._hook(name)))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for handle in self._handles:
+            handle.remove()
+        self._handles.clear()
+
+    def _hook(self, name: str):
+        def hook(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
+            x = inputs[0]
+            self._flops[name] = output[0].numel() * module.weight[0].numel()
+            self._nonzero[name] = self._nonzero[name] + torch.count_nonzero(x.detach())
+            self._values[name] += x.numel()
+
+        return hook
+
+    def flops(self) -> dict[str, int]:
+        r""":math:`\mathrm{FLOPs}_l` per sample and time step of every layer that ran."""
+        return dict(self._flops)
+
+    def input_rates(self) -> dict[str, float]:
+        """Input rate :math:`r_l` of every layer that ran."""
+        return {name: float(self._nonzero[name]) / self._values[name]
+                for name in self._flops if self._values[name]}
+
+
+def energy(flops: Mapping[str, float], rates: Mapping[str, float], num_steps: int, *,
+           e_mac: float = E_MAC_PJ, e_ac: float = E_AC_PJ) -> dict[str, Any]:
+    r"""Energy of a network run as an ANN and as an SNN, Eq. 11 of Shen et al. (2022).
+
+    .. math::
+
+        E_\mathrm{ANN} = \sum_l \mathrm{FLOPs}_l \, E_\mathrm{MAC}, \qquad
+        E_\mathrm{SNN} = \sum_l \mathrm{FLOPs}_l \, r_l \, E_\mathrm{AC} \, T, \qquad
+        \mathrm{EE} = E_\mathrm{ANN} / E_\mathrm{SNN}
+
+    per sample, with :math:`\mathrm{FLOPs}_l` the multiply-accumulates of synaptic layer
+    :math:`l` for one sample and step and :math:`r_l` the firing rate of its input (both from
+    :class:`SynapticOps`). An SNN only adds a weight when an input spike arrives, hence
+    :math:`r_l` and the cheaper accumulate; an ANN multiplies every input once. The defaults are
+    the 45 nm figures :data:`E_MAC_PJ` = 4.6 pJ and :data:`E_AC_PJ` = 0.9 pJ.
+
+    Args:
+        flops: :math:`\mathrm{FLOPs}_l` per layer name.
+        rates: :math:`r_l` per layer name; must have the same names as ``flops``.
+        num_steps: :math:`T`.
+        e_mac: :math:`E_\mathrm{MAC}` in pJ.
+        e_ac: :math:`E_\mathrm{AC}` in pJ.
+
+    Returns:
+        ``{"e_ann_pj", "e_snn_pj", "ratio", "flops", "num_steps", "e_mac_pj", "e_ac_pj",
+        "layers": {name: {"flops", "input_rate", "e_snn_pj"}}}``; ``ratio`` is EE
+        (``inf`` if no input spike arrived).
+
+    Raises:
+        ValueError: mismatched layer names, rates outside [0, 1], negative FLOPs, non-positive
+            energies or ``num_steps``.
+
+    Example::
+
+        >>> import snntorch_ext as snx
+        >>> round(snx.metrics.energy({"fc": 1000}, {"fc": 0.1}, num_steps=16)["ratio"], 3)
+        3.194
+
+    Reference:
+        G. Shen, D. Zhao, Y. Zeng. Backpropagation with biologically plausible spatiotemporal
+        adjustment for training deep spiking neural networks. Patterns 3(6):100522, 2022
+        (arXiv:2110.08858), Eq. 11; M. Horowitz. Computing's energy problem (and what we can do
+        about it). ISSCC 2014 (the energy per operation).
+    """
+    num_steps = check_positive_int("num_steps", num_steps)
+    e_mac = check_positive("e_mac", e_mac)
+    e_ac = check_positive("e_ac", e_ac)
+    if set(flops) != set(rates):
+        raise ValueError(f"flops and rates must name the same layers, got {sorted(flops)} and "
+                         f"{sorted(rates)}")
+    layers = {}
+    for name, count in flops.items():
+        if not count >= 0:
+            raise ValueError(f"flops[{name!r}] must be >= 0, got {count!r}")
+        rate = check_in_range(f"rates[{name!r}]", rates[name], 0.0, 1.0, closed_high=True)
+        layers[name] = {"flops": count, "input_rate": rate,
+                        "e_snn_pj": count * rate * e_ac * num_steps}
+    total = sum(flops.values())
+    e_ann = total * e_mac
+    e_snn = sum(layer["e_snn_pj"] for layer in layers.values())
+    return {"e_ann_pj": e_ann, "e_snn_pj": e_snn,
+            "ratio": e_ann / e_snn if e_snn > 0 else float("inf"), "flops": total,
+            "num_steps": num_steps, "e_mac_pj": e_mac, "e_ac_pj": e_ac, "layers": layers}

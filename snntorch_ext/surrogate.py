@@ -16,12 +16,13 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import torch
 
-from ._checks import check_positive
+from ._checks import check_in_range, check_positive
 
-__all__ = ["SurrogateFunction", "rectangular"]
+__all__ = ["SurrogateFunction", "atan", "bpsa", "masked", "piecewise_linear", "rectangular"]
 
 GradFn = Callable[[torch.Tensor], torch.Tensor]
 
@@ -32,6 +33,17 @@ class SurrogateFunction(torch.autograd.Function):
     The building block of every surrogate in this module: ``SurrogateFunction.apply(z, grad_fn)``
     returns :math:`H(z)` in the dtype of ``z`` and back-propagates
     ``grad_output * grad_fn(z)``. ``grad_fn`` must be a pure function of ``z``.
+
+    .. math:: o = H(z), \qquad \frac{\partial L}{\partial z} = \frac{\partial L}{\partial o}\, g'(z)
+
+    Example::
+
+        >>> import torch
+        >>> from snntorch_ext.surrogate import SurrogateFunction
+        >>> z = torch.tensor([-0.2, 0.3], requires_grad=True)
+        >>> SurrogateFunction.apply(z, lambda z: torch.ones_like(z)).sum().backward()
+        >>> z.grad
+        tensor([1., 1.])
     """
 
     @staticmethod
@@ -98,3 +110,259 @@ def rectangular(width: float = 1.0) -> Callable[[torch.Tensor], torch.Tensor]:
         return (z.abs() < half).to(z.dtype) * height
 
     return _Surrogate("rectangular", grad_fn, width=width)
+
+
+def _bpsa_grad(z: torch.Tensor, threshold: float | torch.Tensor) -> torch.Tensor:
+    """BPSA's derivative ``1/u`` where ``u = z + threshold`` crossed the threshold, else 0."""
+    fired = z > 0
+    u = torch.where(fired, z + threshold, torch.ones_like(z))
+    return torch.where(fired, u.reciprocal(), torch.zeros_like(z)).to(z.dtype)
+
+
+def bpsa(threshold: float = 0.5) -> Callable[[torch.Tensor], torch.Tensor]:
+    r"""Biologically plausible spatial adjustment (BPSA): the gradient flows only through spikes.
+
+    A spike is read as the membrane potential normalised by itself, :math:`o = u / u`, so its
+    derivative is :math:`1/u` at the steps where the neuron fires and zero elsewhere (paper
+    Eq. 9):
+
+    .. math::
+
+        o = H(u - \vartheta), \qquad
+        \frac{\partial o}{\partial u} =
+        \begin{cases} 1/u & u > \vartheta \\ 0 & \text{otherwise} \end{cases}
+
+    A neuron that fires far above threshold gets a small step, one that barely fires gets a large
+    one; a silent neuron passes no error back through its spike. The authors' code computes the
+    same thing as ``where(u > thr, u, 0) / u.detach()``.
+
+    The callable receives ``z = mem - threshold`` like every snnTorch surrogate, so it must be
+    told the neuron's ``threshold`` to recover :math:`u = z + \vartheta`. Give it the same value
+    as the neuron. :class:`~snntorch_ext.BPSTALeaky` (``spatial=True``) reads its own,
+    possibly learnable, threshold at every step instead.
+
+    Args:
+        threshold: the firing threshold :math:`\vartheta > 0` of the neuron it is used with.
+
+    Returns:
+        A ``spike_grad`` callable ``f(mem - threshold) -> spk``; spikes keep the dtype and
+        device of ``mem``.
+
+    Raises:
+        ValueError: if ``threshold`` is not a finite number > 0 (with :math:`\vartheta \le 0`
+            the derivative :math:`1/u` is unbounded).
+
+    Example::
+
+        >>> import torch, snntorch as snn, snntorch_ext as snx
+        >>> lif = snn.Leaky(beta=0.9, threshold=0.5, reset_mechanism="zero",
+        ...                 spike_grad=snx.surrogate.bpsa(threshold=0.5))
+        >>> spk, mem = lif(torch.full((1, 2), 2.0), lif.init_leaky())
+        >>> spk
+        tensor([[1., 1.]])
+
+    Reference:
+        G. Shen, D. Zhao, Y. Zeng. Backpropagation with biologically plausible spatiotemporal
+        adjustment for training deep spiking neural networks. Patterns 3(6):100522, 2022
+        (arXiv:2110.08858).
+    """
+    threshold = check_positive("threshold", threshold)
+    return _Surrogate("bpsa", partial(_bpsa_grad, threshold=threshold), threshold=threshold)
+
+
+def _piecewise_linear_grad(z: torch.Tensor, alpha: float) -> torch.Tensor:
+    """PLGrad's derivative ``max(0, alpha * (1 - alpha * |z|))`` in the dtype of ``z``."""
+    return (alpha * (1.0 - alpha * z.abs())).clamp_min(0.0)
+
+
+def piecewise_linear(alpha: float = 2.0) -> Callable[[torch.Tensor], torch.Tensor]:
+    r"""The piecewise-linear (triangle) surrogate gradient, PLGrad of the MSG paper (Eq. 8).
+
+    .. math::
+
+        o = H(z), \qquad
+        \frac{\partial o}{\partial z} = \max\!\big(0,\; \alpha\,(1 - \alpha\,|z|)\big),
+        \qquad z = u - \vartheta
+
+    A triangle of height :math:`\alpha` and half-width :math:`1/\alpha` around the threshold; it
+    integrates to one for every :math:`\alpha`. It is the default base of :func:`masked`.
+
+    Args:
+        alpha: :math:`\alpha > 0`, the sharpness; larger is narrower and taller.
+
+    Returns:
+        A ``spike_grad`` callable ``f(mem - threshold) -> spk``.
+
+    Raises:
+        ValueError: if ``alpha`` is not a finite number > 0.
+
+    Example::
+
+        >>> import torch, snntorch as snn, snntorch_ext as snx
+        >>> lif = snn.Leaky(beta=0.5, threshold=0.5,
+        ...                 spike_grad=snx.surrogate.piecewise_linear(alpha=2.0))
+        >>> spk, mem = lif(torch.ones(2, 3), lif.init_leaky())
+
+    Reference:
+        L. Yang, F. Zhao, D. Zhao, Y. Zeng. Directly training temporal spiking neural network with
+        sparse surrogate gradient. 2024 (Eq. 8). The triangle goes back to G. Bellec, D. Salaj,
+        A. Subramoney, R. Legenstein, W. Maass. Long short-term memory and learning-to-learn in
+        networks of spiking neurons. NeurIPS 31, 2018.
+    """
+    alpha = check_positive("alpha", alpha)
+    return _Surrogate("piecewise_linear", partial(_piecewise_linear_grad, alpha=alpha),
+                      alpha=alpha)
+
+
+class _MaskGradient(torch.autograd.Function):
+    """Identity forward; backward multiplies the gradient by a fresh Bernoulli(1 - p) mask."""
+
+    @staticmethod
+    def forward(ctx, z: torch.Tensor, p: float, scale: float,
+                generator: torch.Generator | None) -> torch.Tensor:
+        ctx.p, ctx.scale, ctx.generator = p, scale, generator
+        return z.view_as(z)
+
+    @staticmethod
+    def backward(ctx, grad_output: torch.Tensor):
+        device = grad_output.device if ctx.generator is None else ctx.generator.device
+        uniform = torch.rand(grad_output.shape, generator=ctx.generator, device=device)
+        keep = (uniform >= ctx.p).to(grad_output.device)
+        grad = grad_output * keep
+        if ctx.scale != 1.0:
+            grad = grad * ctx.scale
+        return grad, None, None, None
+
+
+class _Masked:
+    """The ``spike_grad`` callable returned by :func:`masked` (picklable, printable)."""
+
+    def __init__(self, spike_grad: Callable[[torch.Tensor], torch.Tensor], p: float,
+                 rescale: bool, generator: torch.Generator | None) -> None:
+        self.spike_grad = spike_grad
+        self.p = p
+        self.rescale = rescale
+        self.generator = generator
+        self.scale = 1.0 / (1.0 - p) if rescale else 1.0
+
+    def __call__(self, z: torch.Tensor) -> torch.Tensor:
+        if self.p == 0.0:
+            return self.spike_grad(z)
+        return self.spike_grad(_MaskGradient.apply(z, self.p, self.scale, self.generator))
+
+    def __repr__(self) -> str:
+        return f"masked({self.spike_grad!r}, p={self.p!r}, rescale={self.rescale!r})"
+
+
+def masked(spike_grad: Callable[[torch.Tensor], torch.Tensor] | None = None, p: float = 0.5,
+           rescale: bool = False, generator: torch.Generator | None = None
+           ) -> Callable[[torch.Tensor], torch.Tensor]:
+    r"""Masked surrogate gradient (MSG): any surrogate, with a random part of its gradient dropped.
+
+    The forward pass is the base surrogate's, unchanged: :math:`o = H(z)`. In the backward pass
+    the surrogate derivative :math:`g'` is multiplied elementwise by a binary mask drawn afresh
+    at every call (every neuron layer, time step and minibatch):
+
+    .. math::
+
+        \frac{\partial o}{\partial z} = s\, M \odot g'(z), \qquad
+        M_i \sim \mathrm{Bernoulli}(1 - p), \qquad
+        s = \begin{cases} 1/(1-p) & \text{rescale} \\ 1 & \text{otherwise (the paper)}
+        \end{cases}
+
+    ``p`` is the probability of *dropping* an entry; ``p = 0`` is exactly the base surrogate.
+    The mask has the shape of the membrane potential ``z = mem - threshold`` and is drawn inside
+    backward, so a forward pass whose output gets no gradient draws nothing, and the spikes are
+    bit-identical with and without the mask.
+
+    The mask is a separate identity-forward autograd function in front of the base surrogate,
+    so ``spike_grad`` can be any snnTorch-style callable: this package's surrogates or
+    snnTorch's own (``snntorch.surrogate.atan()``, ``fast_sigmoid()``, ...).
+
+    Args:
+        spike_grad: the base surrogate, a callable ``f(mem - threshold) -> spk``; default
+            :func:`piecewise_linear` with ``alpha=2.0`` (PLGrad of the paper).
+        p: probability of dropping a gradient entry, in :math:`[0, 1)`; the paper uses 0.5 and
+            finds 0.4-0.6 best (Fig. 5).
+        rescale: multiply the kept entries by :math:`1/(1-p)` so that the expected gradient
+            equals the base gradient (the analysis of Eq. 13-14). Off by default, as in the
+            paper's method (Eq. 11).
+        generator: a ``torch.Generator`` to draw the masks from, for reproducible masks; by
+            default the global random state (seeded by ``torch.manual_seed``). A generator on
+            another device than the membrane works (the mask is drawn there and moved).
+
+    Returns:
+        A ``spike_grad`` callable ``f(mem - threshold) -> spk``.
+
+    Raises:
+        ValueError: if ``p`` is outside :math:`[0, 1)`, ``spike_grad`` is not callable,
+            ``rescale`` is not a bool or ``generator`` is not a ``torch.Generator``.
+
+    Example::
+
+        >>> import torch, snntorch as snn, snntorch_ext as snx
+        >>> lif = snn.Leaky(beta=0.5, threshold=0.5, reset_mechanism="zero",
+        ...                 spike_grad=snx.surrogate.masked(p=0.5))
+        >>> atan_msg = snx.surrogate.masked(snn.surrogate.atan(alpha=2.0), p=0.5,
+        ...                                 generator=torch.Generator().manual_seed(0))
+
+    Reference:
+        L. Yang, F. Zhao, D. Zhao, Y. Zeng. Directly training temporal spiking neural network with
+        sparse surrogate gradient. 2024 (Eq. 10-12).
+    """
+    base = piecewise_linear(alpha=2.0) if spike_grad is None else spike_grad
+    if not callable(base):
+        raise ValueError(f"spike_grad must be a callable f(mem - threshold) -> spk or None, "
+                         f"got {spike_grad!r}")
+    p = check_in_range("p", p, 0.0, 1.0)
+    if not isinstance(rescale, bool):
+        raise ValueError(f"rescale must be True or False, got {rescale!r}")
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise ValueError(f"generator must be a torch.Generator or None, got {generator!r}")
+    return _Masked(base, p, rescale, generator)
+
+
+def _atan_grad(z: torch.Tensor, alpha: float) -> torch.Tensor:
+    """The arctan surrogate's derivative ``alpha/2 / (1 + (pi/2 alpha z)^2)`` in the dtype of z."""
+    return (alpha / 2.0) / (1.0 + (torch.pi / 2.0 * alpha * z).square())
+
+
+def atan(alpha: float = 2.0) -> Callable[[torch.Tensor], torch.Tensor]:
+    r"""snnTorch's default arctan surrogate gradient, keeping the dtype of ``z``.
+
+    .. math::
+
+        o = H(z), \qquad
+        \frac{\partial o}{\partial z}
+            = \frac{\alpha / 2}{1 + \big(\tfrac{\pi}{2}\,\alpha\, z\big)^2},
+        \qquad z = u - \vartheta
+
+    The same derivative as ``snntorch.surrogate.atan(alpha)`` (the default ``spike_grad`` of every
+    snnTorch neuron), but the spikes keep the dtype of ``z`` (snnTorch's are always float32).
+    It integrates to one and, unlike :func:`rectangular`, is nonzero far from the threshold, so
+    a silent layer still receives a gradient. It is the default of
+    :class:`~snntorch_ext.PSPLeaky`.
+
+    Args:
+        alpha: :math:`\alpha > 0`, the sharpness; the peak at the threshold is :math:`\alpha/2`.
+
+    Returns:
+        A ``spike_grad`` callable ``f(mem - threshold) -> spk``.
+
+    Raises:
+        ValueError: if ``alpha`` is not a finite number > 0.
+
+    Example::
+
+        >>> import torch, snntorch as snn, snntorch_ext as snx
+        >>> lif = snn.Leaky(beta=0.9, spike_grad=snx.surrogate.atan(alpha=2.0))
+        >>> spk, mem = lif(torch.ones(2, 3, dtype=torch.float64), lif.init_leaky())
+        >>> spk.dtype
+        torch.float64
+
+    Reference:
+        W. Fang, Z. Yu, Y. Chen, T. Masquelier, T. Huang, Y. Tian. Incorporating learnable
+        membrane time constants to enhance learning of spiking neural networks. ICCV 2021.
+    """
+    alpha = check_positive("alpha", alpha)
+    return _Surrogate("atan", partial(_atan_grad, alpha=alpha), alpha=alpha)

@@ -9,7 +9,13 @@ Example::
     >>> test = snx.data.mnist_offline("~/.cache/snntorch_ext", train=False)  # doctest: +SKIP
 """
 
+from .events import EventFrames, cifar10_dvs, dvs_gesture, ncaltech101, nmnist
+from .imagenet import imagenet
 from .offline import mnist_offline
 from .static import cifar10, cifar100, mnist
+from .subset import balanced_subset
+from .synthetic import nmnist_synthetic, saccade_events
 
-__all__ = ["cifar10", "cifar100", "mnist", "mnist_offline"]
+__all__ = ["EventFrames", "balanced_subset", "cifar10", "cifar100", "cifar10_dvs", "dvs_gesture",
+           "imagenet", "mnist", "mnist_offline", "ncaltech101", "nmnist", "nmnist_synthetic",
+           "saccade_events"]

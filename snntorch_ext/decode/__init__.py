@@ -5,4 +5,7 @@ Example::
     >>> import snntorch_ext as snx
 """
 
-__all__: list[str] = []
+from .two import TWO, TemporallyWeightedOutput
+from .voting import Voting
+
+__all__ = ["TWO", "TemporallyWeightedOutput", "Voting"]
