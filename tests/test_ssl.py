@@ -365,7 +365,7 @@ def test_firing_rates_count_spikes_not_psp():
 
 
 def test_psp_leaky_drops_into_snntorch_style_loop():
-    """Swapping snn.Leaky for PSPLeaky in the usual (init_hidden=False) loop changes nothing else."""
+    """PSPLeaky in the usual init_hidden=False loop of snn.Leaky: only the return grows."""
     fc, lif = nn.Linear(3, 2), snx.PSPLeaky()
     mem = lif.reset_mem()
     for x_t in torch.rand(5, 4, 3).unbind(0):
@@ -420,10 +420,11 @@ SSL_RECIPES = ["ssl-nmnist-vanrossum", "ssl-nmnist-hamming", "stbp-nmnist",
 @pytest.mark.parametrize("name", SSL_RECIPES)
 def test_recipes_build_and_run_a_tiny_batch(name):
     recipe = snx.recipes.get(name).quick_variant()
-    assert recipe.dataset.endswith(":mnist_offline")
-    model = snx.engine.build_model(recipe, in_channels=1)
-    x = snx.functional.direct(torch.rand(2, 1, 28, 28), 3)
-    out = model(x)
+    offline = {"snntorch_ext.data:mnist_offline": (1, 28), "snntorch_ext.data:nmnist_synthetic":
+               (2, 34)}
+    channels, size = offline[recipe.dataset]                  # quick runs need no download
+    model = snx.engine.build_model(recipe, in_channels=channels)
+    out = model(torch.rand(3, 2, channels, size, size))       # [T, B, C, H, W], a tiny batch
     assert out.shape == (3, 2, 10)
     loss = snx.recipes.resolve(recipe.loss)(**recipe.loss_kwargs)(out, torch.tensor([0, 1]))
     assert loss.dim() == 0 or loss.numel() == 1
@@ -437,3 +438,4 @@ def test_recipes_table_settings():
         assert recipe.encoder.endswith(":time_major")
     stbp = snx.recipes.get("stbp-nmnist")
     assert (stbp.num_steps, stbp.epochs) == (50, 150)
+

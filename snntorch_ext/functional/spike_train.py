@@ -300,7 +300,9 @@ def spike_train_scores(out: torch.Tensor, tau: float = 4.0, pattern: Sequence[fl
     so the highest score is the nearest target; this is the ``predict`` of the spike-train
     recipes. Only the label's neuron differs between the targets, so :math:`D_k` is computed
     from ``C`` single-neuron distances (no ``[C, T, B, C]`` tensor). A silent output is equally
-    far from every target (ties go to the lowest class index in ``argmax``).
+    far from every target (ties go to the lowest class index in ``argmax``). The engine calls
+    ``predict(out)`` with the defaults ``tau=4.0, pattern=(0, 1)``, those of the recipes; a
+    recipe with another pattern needs a ``predict`` with that pattern.
 
     Example::
 

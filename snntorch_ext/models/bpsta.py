@@ -173,7 +173,7 @@ def bpsta_middle(in_channels: int = 3, num_classes: int = 10, neuron: NeuronFact
 
 
 def bpsta_large(in_channels: int = 2, num_classes: int = 10, neuron: NeuronFactory | None = None,
-                *, size: int = 128, channels: Sequence[int] = (128, 128, 128, 256, 512, 1024),
+                *, size: int = 64, channels: Sequence[int] = (128, 128, 128, 256, 512, 1024),
                 hidden: int = 1024, neurons_per_class: int = 10, dropout: float = 0.5
                 ) -> SpikingSequential:
     r"""Table 1, Large (DVS-Gesture, DVS-CIFAR10):
@@ -186,9 +186,10 @@ def bpsta_large(in_channels: int = 2, num_classes: int = 10, neuron: NeuronFacto
         \mathrm{AP}_2 \to \mathrm{C}(c_6) \to \mathrm{AP}_4 \to \mathrm{DP} \to
         \mathrm{FC}(h) \to \mathrm{FC}(C k) \to \mathrm{Voting}_k
 
-    The paper does not give the frame size; the default 128 is the sensors' resolution
-    (SpikingJelly's frames), which leaves a 2x2 map before the fully connected layer. ``size``
-    must be at least 64. Arguments as :func:`bpsta_small`, with ``channels`` =
+    The paper does not give the frame size. The default 64 (DVS frames of 128 x 128 resized) is
+    the size at which the last average pooling leaves a 1x1 map, so that "1024C3-AP4-DP-1024FC"
+    is a 1024 -> 1024 layer, as "512C3-AP4-512FC" is in Middle on 32 x 32 CIFAR10; ``size``
+    must be at least 64 (128 leaves a 2x2 map and a 4096 -> 1024 layer). Arguments as :func:`bpsta_small`, with ``channels`` =
     :math:`(c_1, \dots, c_6)`.
 
     Example::

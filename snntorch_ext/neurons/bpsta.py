@@ -52,7 +52,9 @@ class BPSTALeaky(snn.Leaky):
     fires and 0 elsewhere. It reads the neuron's current ``threshold`` at every step, so it stays
     in sync when ``learn_threshold=True`` (the threshold then gets the gradient
     :math:`\partial o/\partial\vartheta = -1/u` where the neuron fires, through
-    :math:`z = u - \vartheta`, as with every snnTorch surrogate). With ``spatial=False`` the
+    :math:`z = u - \vartheta`, as with every snnTorch surrogate; keep a learnt threshold
+    positive, e.g. by clamping it after the optimiser step, since :math:`1/u` needs
+    :math:`u > \vartheta > 0`). With ``spatial=False`` the
     spike function is ``spike_grad``, by default STBP's rectangle
     :func:`snntorch_ext.surrogate.rectangular` of width 1.
 
@@ -95,9 +97,10 @@ class BPSTALeaky(snn.Leaky):
         temporal: add the BPTA residual path.
         spike_grad: spike function used when ``spatial=False`` (default rectangle of width 1);
             giving one together with ``spatial=True`` is a ValueError.
-        surrogate_disable, init_hidden, inhibition, learn_beta, learn_threshold, state_quant,
-            output, graded_spikes_factor, learn_graded_spikes_factor: as in ``snn.Leaky``.
         reset_mechanism: must be ``"zero"``.
+        **others: ``surrogate_disable``, ``init_hidden``, ``inhibition``, ``learn_beta``,
+            ``learn_threshold``, ``state_quant``, ``output``, ``graded_spikes_factor`` and
+            ``learn_graded_spikes_factor`` are those of ``snn.Leaky``.
 
     Raises:
         ValueError: ``beta`` outside [0, 1], ``threshold`` <= 0 with ``spatial=True``, ``alpha``

@@ -124,10 +124,11 @@ class PSPLeaky(snn.Leaky):
         threshold: firing threshold :math:`\vartheta > 0`.
         spike_grad: surrogate spike function ``f(mem - threshold) -> spk``; default
             ``snx.surrogate.atan(alpha=2.0)``.
-        surrogate_disable, init_hidden, inhibition, learn_beta, learn_threshold, state_quant,
-            output, graded_spikes_factor, learn_graded_spikes_factor: as in ``snn.Leaky``.
         reset_mechanism: ``"zero"`` (the paper's hard reset, default), or snnTorch's
             ``"subtract"``/``"none"`` for experiments.
+        surrogate_disable: as in ``snn.Leaky``, and so are ``init_hidden``, ``inhibition``,
+            ``learn_beta``, ``learn_threshold``, ``state_quant``, ``output``,
+            ``graded_spikes_factor``, ``learn_graded_spikes_factor`` and ``reset_delay``.
 
     Raises:
         ValueError: ``tau_m`` or ``tau_s`` below 1 or not finite, ``threshold`` <= 0, an

@@ -19,7 +19,7 @@ from ._recipe import Recipe, resolve
 
 __all__ = ["Recipe", "all_recipes", "get", "names", "resolve"]
 
-_MODULES = ("stbp", "msg", "asf", "ssl")
+_MODULES = ("stbp", "bpsta", "msg", "asf", "ssl")
 
 
 def all_recipes() -> dict[str, Recipe]:
