@@ -8,8 +8,9 @@ The network is simulated for :math:`T` steps without an autograd graph; every sp
     \mathcal{FI}^n = \sum_{t=1}^{T} I^n(t), \qquad \mathcal{FO}^n = \sum_{t=1}^{T} s^n(t),
 
 and the gradient is computed once, on the *equivalent network* that maps counts to counts,
-:math:`\mathcal{FI}^{n+1} = W^{n+1} \mathcal{FO}^n`, with
-:math:`\partial \mathcal{FO}^n / \partial \mathcal{FI}^n = \mathcal{S}^n\,\mathbb{1}[\mathcal{FI}^n > 0]`.
+:math:`\mathcal{FI}^{n+1} = W^{n+1} \mathcal{FO}^n`, with the derivative
+:math:`\partial \mathcal{FO}^n / \partial \mathcal{FI}^n
+= \mathcal{S}^n\,\mathbb{1}[\mathcal{FI}^n > 0]`.
 Backward therefore costs about one time step, whatever :math:`T` is, and the tensors it keeps do
 not grow with :math:`T`.
 
@@ -56,7 +57,7 @@ _BATCHNORM = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
 
 
 def flow_ratio(fi: torch.Tensor, fo: torch.Tensor) -> torch.Tensor:
-    r"""One layer's batch ratio :math:`\mathcal{S}_{\mathrm{batch}}` of spike count to input current.
+    r"""One layer's batch ratio :math:`\mathcal{S}_{\mathrm{batch}}` of spike count to input.
 
     .. math::
 
@@ -219,6 +220,8 @@ class ASF(nn.Module):
                 batch = torch.stack([flow_ratio(fi, fo) for fi, fo in flows]).to(self.ratios)
                 self.ratios.mul_(1 - self.ratio_momentum).add_(self.ratio_momentum * batch)
         scale = self.num_steps * self.output_threshold
+        if not torch.is_grad_enabled():
+            return potential / scale
         out = self._equivalent(x.sum(0) / self.num_steps, flows) / self.output_threshold
         return out + (potential / scale - out).detach()
 

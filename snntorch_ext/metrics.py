@@ -109,7 +109,7 @@ class SynapticOps:
     .. math::
 
         \mathrm{FLOPs}_l = |y_l| \cdot |W_{l,0}|, \qquad
-        r_l = rac{\#\{	ext{non-zero input values}\}}{\#\{	ext{input values}\}},
+        r_l = \frac{\#\{\text{non-zero input values}\}}{\#\{\text{input values}\}},
 
     where :math:`|W_{l,0}|` is the number of weights that feed one output value
     (:math:`C_\mathrm{in} k^2 / \mathrm{groups}` for a convolution, :math:`n_\mathrm{in}` for

@@ -415,3 +415,42 @@ def test_bad_shapes_and_sizes():
         snx.metrics.energy({"a": 1}, {"a": 1.5}, 4)
     with pytest.raises(ValueError, match="num_steps"):
         snx.metrics.energy({"a": 1}, {"a": 0.5}, 0)
+
+
+# --- recipes --------------------------------------------------------------------------------------
+
+def test_recipes_are_the_papers_rows():
+    recipes = snx.recipes.all_recipes()
+    expected = ["bpsta-mnist", "bpsta-cifar10", "bpsta-nmnist", "bpsta-dvsgesture",
+                "bpsta-cifar10dvs", "bpsta-ablation-baseline", "bpsta-ablation-bpsa",
+                "bpsta-ablation-bpsta"]
+    expected += [f"bpsta-latency-{rule}-t{t}" for rule in ("baseline", "bpsa", "bpsta")
+                 for t in (4, 8, 16, 32)]
+    assert set(expected) <= set(recipes)
+    for name in expected:
+        recipe = recipes[name]
+        assert recipe.optimizer == "torch.optim:AdamW"
+        assert recipe.optimizer_kwargs == {"lr": 1e-3, "weight_decay": 1e-4}
+        assert recipe.schedule == "cosine" and recipe.schedule_kwargs == {"warmup_epochs": 5}
+        assert recipe.epochs == 300 and recipe.neuron == "snntorch_ext:BPSTALeaky"
+        assert recipe.num_steps == (16 if "latency" not in name else int(name.split("-t")[-1]))
+    rules = {name: recipes[f"bpsta-ablation-{name}"] for name in ("baseline", "bpsa", "bpsta")}
+    assert rules["baseline"].spike_grad == "snntorch_ext.surrogate:rectangular"
+    assert [(r.neuron_kwargs["spatial"], r.neuron_kwargs["temporal"]) for r in rules.values()] == [
+        (False, False), (True, False), (True, True)]
+    assert recipes["bpsta-mnist"].network == "snntorch_ext.models:bpsta_small"
+    assert recipes["bpsta-cifar10"].network == "snntorch_ext.models:bpsta_middle"
+    assert recipes["bpsta-dvsgesture"].network == "snntorch_ext.models:bpsta_large"
+    assert recipes["bpsta-dvsgesture"].num_classes == 11
+
+
+@pytest.mark.parametrize("name", ["bpsta-mnist", "bpsta-nmnist", "bpsta-ablation-baseline"])
+def test_quick_variants_build_and_run(name):
+    recipe = snx.recipes.get(name).quick_variant()
+    in_channels = 2 if "nmnist" in recipe.dataset else 1
+    size = 34 if in_channels == 2 else 28
+    model = snx.engine.build_model(recipe, in_channels)
+    out = model(torch.rand(2, 2, in_channels, size, size))
+    assert out.shape == (2, 2, recipe.num_classes)
+    loss = snx.recipes.resolve(recipe.loss)(**recipe.loss_kwargs)(out, torch.tensor([1, 2]))
+    assert loss.dim() == 0

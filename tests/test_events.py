@@ -281,7 +281,7 @@ def test_empty_recording_gives_empty_frames_of_the_right_shape():
 
 # --------------------------------------------------------------------- synthetic recordings
 def test_saccade_events_pixel_physics():
-    """A pixel that the bright digit leaves and re-enters emits floor(log(1/b)/C) events each way."""
+    """A pixel the bright digit leaves and re-enters emits floor(log(1/b)/C) events each way."""
     image = np.ones((1, 28, 28), dtype=np.float32)
     camera = {**QUIET, "contrast_threshold": 0.3, "black_level": 0.2}
     events = snx.data.saccade_events(image, camera=camera)[0]
@@ -381,13 +381,17 @@ def test_nmnist_synthetic_layout_manifest_and_reuse(tmp_path, digits, monkeypatc
         return _FakeMNIST(images[part], labels[part])
 
     monkeypatch.setattr(synthetic, "mnist_offline", fake_mnist)
+    tag = synthetic._settings_tag(0, synthetic._camera(None))
+    stale = tmp_path / "nmnist_synthetic" / f".{tag}.tmp-999999999"  # a killed generation
+    (stale / "NMNIST").mkdir(parents=True)
     train = snx.data.nmnist_synthetic(tmp_path, train=True, num_steps=8)
+    assert not stale.exists()
     test = snx.data.nmnist_synthetic(tmp_path, train=False, num_steps=8, cache=False)
     assert len(calls) == 2  # generated once, for both splits
     assert (len(train), len(test)) == (20, 10)
     assert type(train.events).__name__ == "NMNIST"
     assert isinstance(train.events, tonic.datasets.NMNIST)
-    base = next((tmp_path / "nmnist_synthetic").iterdir())
+    base = tmp_path / "nmnist_synthetic" / tag
     bins = sorted((base / "NMNIST" / "Train").rglob("*.bin"))
     assert len(bins) == 20 and all(p.parent.name == str(int(labels[int(p.stem)])) for p in bins)
     manifest = json.loads((base / "synthetic.json").read_text())

@@ -87,7 +87,7 @@ recordings["synthetic N-MNIST"] = (test_set.events[first_four][0], test_set[firs
 
 fig, axes = plt.subplots(len(recordings), 1 + num_steps, figsize=(12, 1.9 * len(recordings)),
                          gridspec_kw={"width_ratios": [4] + [1] * num_steps}, squeeze=False)
-for row, (name, (events, frames)) in zip(axes, recordings.items()):
+for row, (name, (events, frames)) in zip(axes, recordings.items(), strict=True):
     colors = np.where(events["p"] == 1, "tab:red", "tab:blue")
     row[0].scatter(events["t"] / 1e3, events["y"], s=0.3, c=colors)
     row[0].set(xlabel="t (ms)", ylabel="y", title=f"{name}: {len(events)} events")

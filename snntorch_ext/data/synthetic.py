@@ -270,10 +270,23 @@ def _settings_tag(seed: int, params: Mapping[str, float]) -> str:
     return f"seed{seed}-{hashlib.sha1(text.encode()).hexdigest()[:8]}"
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, run by another user
+        pass
+    return True
+
+
 def _generate(root: Path, folder: Path, seed: int, params: dict[str, float]) -> None:
     """Write the Train/Test folders of synthetic N-MNIST atomically under ``folder``."""
+    for stale in folder.parent.glob(f".{folder.name}.tmp-*"):  # left by a killed process
+        pid = stale.name.rsplit("-", 1)[1]
+        if not pid.isdigit() or int(pid) == os.getpid() or not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
     tmp = folder.with_name(f".{folder.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
     splits = {name: mnist_offline(root, train=name == "Train") for name in ("Train", "Test")}
     images = np.concatenate([s.data.numpy() for s in splits.values()])
     labels = np.concatenate([s.targets.numpy() for s in splits.values()])

@@ -1,4 +1,4 @@
-r"""The networks of accumulated spiking flow (Wu et al., AAAI 2021), to be wrapped by :class:`~snntorch_ext.ASF`.
+r"""The networks of accumulated spiking flow (Wu et al., AAAI 2021), for :class:`~snntorch_ext.ASF`.
 
 They return a plain ``nn.Sequential`` of per-step modules (snnTorch neurons with
 ``init_hidden=True``), no bias anywhere, ending in a non-spiking ``Linear`` output layer; each
@@ -110,7 +110,8 @@ def asf_lenet(in_channels: int = 1, num_classes: int = 10, neuron: NeuronFactory
     check_positive("pool_threshold", pool_threshold)
     side = ((size - 4) // 2 - 4) // 2
     if side < 1:
-        raise ValueError(f"size must be at least 16 (two 5x5 convolutions and poolings), got {size}")
+        raise ValueError(f"size must be at least 16 (two 5x5 convolutions and poolings), "
+                         f"got {size}")
     make = neuron or asf_neuron
     return _he_init(nn.Sequential(
         nn.Conv2d(in_channels, 20, 5, bias=False), make(), *_pool(pool_threshold),

@@ -71,7 +71,7 @@ class MSGLeaky(snn.Leaky):
     def __init__(self, beta: float | torch.Tensor = 0.5, threshold: float = 0.5,
                  spike_grad: Callable[[torch.Tensor], torch.Tensor] | None = None,
                  reset_mechanism: str = "zero", **kwargs) -> None:
-        decay = torch.as_tensor(beta, dtype=torch.float64)
+        decay = torch.as_tensor(beta, dtype=torch.float64, device="cpu")
         if decay.numel() == 0 or not bool(((decay >= 0) & (decay < 1)).all()):
             raise ValueError(f"beta must lie in [0, 1) (beta = 1 - 1/tau), got {beta!r}")
         if not isinstance(threshold, torch.Tensor):
