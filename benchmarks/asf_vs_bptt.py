@@ -141,11 +141,11 @@ def plot(rows: list[dict], path: Path) -> None:
         ax_time.plot(steps, [r["seconds"] for r in mine], "o-", color=colour, label=label)
         ax_mem.plot(steps, [r["saved_mb"] for r in mine], "o-", color=colour,
                     label=f"{label}: saved for backward")
-        ax_mem.plot(steps, [r["peak_rss_mb"] for r in mine], "s--", color=colour, alpha=0.6,
-                    label=f"{label}: peak RSS growth")
+        ax_mem.plot(steps, [max(r["peak_rss_mb"], 0.1) for r in mine], "s--", color=colour,
+                    alpha=0.6, label=f"{label}: peak RSS growth")
     ax_time.set(xlabel="time steps T", ylabel="seconds per training step",
                 title="Time per step")
-    ax_mem.set(xlabel="time steps T", ylabel="MB", title="Memory per step", yscale="symlog")
+    ax_mem.set(xlabel="time steps T", ylabel="MB", title="Memory per step", yscale="log")
     for ax in (ax_time, ax_mem):
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)

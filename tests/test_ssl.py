@@ -205,6 +205,9 @@ def test_accuracy_picks_nearest_target():
     noisy[:, 0, 1] = 1.0                                   # sample 0: a busier wrong neuron
     noisy[:, 0, 2] = 0.0
     assert spike_train_accuracy(noisy, labels) == pytest.approx(2 / 3)
+    silent = torch.zeros(12, 3, 3)                         # a tie between all targets: wrong
+    assert spike_train_accuracy(silent, torch.tensor([0, 0, 0])) == 0.0
+    assert spike_train_scores(silent).argmax(-1).tolist() == [0, 0, 0]   # argmax: lowest index
     with pytest.raises(ValueError, match="one entry per sample"):
         spike_train_accuracy(out, torch.tensor([0, 1]))
 

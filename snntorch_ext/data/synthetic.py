@@ -102,11 +102,11 @@ def _camera(camera: Mapping[str, float] | None) -> dict[str, float]:
     return {k: float(v) for k, v in params.items()}
 
 
-Events = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+_Events = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 def _record_batch(images: np.ndarray, rng: np.random.Generator, thresholds: np.ndarray,
-                  params: dict[str, float]) -> Events:
+                  params: dict[str, float]) -> _Events:
     """Events of one batch as flat arrays (digit, pixel, t in us, polarity) (internal)."""
     n, pixels = len(images), SENSOR * SENSOR
     black = params["black_level"]
@@ -123,8 +123,8 @@ def _record_batch(images: np.ndarray, rng: np.random.Generator, thresholds: np.n
         r, c = corner
         return log_image[:, r:r + span:SUBPIXEL, c:c + span:SUBPIXEL]
 
-    on_thr, off_thr = thresholds
-    min_thr = np.minimum(on_thr, off_thr)
+    rise_thr, fall_thr = thresholds
+    min_thr = np.minimum(rise_thr, fall_thr)
     prev = start(0.0)
     ref = view(prev).copy()
     last = np.full(n * pixels, -np.inf)
@@ -140,7 +140,7 @@ def _record_batch(images: np.ndarray, rng: np.random.Generator, thresholds: np.n
         d = diff.reshape(-1)[idx]
         pix = idx % pixels
         sign = np.where(d > 0, 1.0, -1.0)
-        step = np.where(d > 0, on_thr.reshape(-1)[pix], off_thr.reshape(-1)[pix])
+        step = np.where(d > 0, rise_thr.reshape(-1)[pix], fall_thr.reshape(-1)[pix])
         count = np.floor(np.abs(d) / step).astype(np.int64)
         keep = count > 0
         idx, sign, step, count = idx[keep], sign[keep], step[keep], count[keep]

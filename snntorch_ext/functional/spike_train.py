@@ -59,7 +59,7 @@ def _check_labels(labels: torch.Tensor, num_classes: int) -> torch.Tensor:
     if labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= num_classes):
         raise ValueError(f"labels must lie in [0, {num_classes}), got values from "
                          f"{int(labels.min())} to {int(labels.max())}")
-    return labels
+    return labels.long()
 
 
 def spike_train_targets(labels: torch.Tensor, num_classes: int, num_steps: int,
@@ -338,11 +338,16 @@ def spike_train_accuracy(spk_out: torch.Tensor, labels: torch.Tensor, tau: float
 
     .. math::
 
-        \hat y_b = \arg\min_k D\big(o_b, y^{(k)}\big), \qquad
-        \mathrm{acc} = \frac{1}{B} \sum_b \mathbb{1}[\hat y_b = \mathrm{label}_b]
+        \mathrm{acc} = \frac{1}{B} \sum_b
+            \mathbb{1}\Big[D\big(o_b, y^{(\mathrm{label}_b)}\big) < D\big(o_b, y^{(k)}\big)
+            \ \ \forall k \ne \mathrm{label}_b\Big]
 
     with :math:`D` the van Rossum distance of :class:`van_rossum_loss` (see
-    :func:`spike_train_scores`). Using it for both losses (also Hamming) is our choice.
+    :func:`spike_train_scores`). A sample counts as right only if its label's target is the
+    *unique* nearest one, so a silent output, equally far from every target, is wrong; the
+    engine's accuracy, ``argmax`` of :func:`spike_train_scores`, gives such ties to the lowest
+    class index instead. Using the van Rossum distance for both losses (also Hamming) and
+    counting ties as wrong are our choices.
 
     Example::
 
@@ -364,4 +369,7 @@ def spike_train_accuracy(spk_out: torch.Tensor, labels: torch.Tensor, tau: float
     if labels.shape[0] != scores.shape[0]:
         raise ValueError(f"labels must have one entry per sample ({scores.shape[0]}), "
                          f"got {labels.shape[0]}")
-    return float((scores.argmax(-1) == labels).float().mean())
+    others = scores.masked_fill(torch.nn.functional.one_hot(labels, scores.shape[1]).bool(),
+                                -torch.inf)
+    own = scores.gather(1, labels[:, None]).squeeze(1)
+    return float((own > others.max(-1).values).float().mean())
