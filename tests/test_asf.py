@@ -380,6 +380,10 @@ def test_asf_vgg7_layout():
     assert [m.out_channels for m in convs] == [4, 4, 8, 8, 16, 16]
     assert sum(isinstance(m, nn.AvgPool2d) for m in net) == 3
     assert snx.ASF(net, num_steps=2)(torch.rand(2, 2, 3, 8, 8)).shape == (2, 10)
+    bound = 2.0 * (6.0 / 27) ** 0.5  # twice He-uniform by default: rates do not fade with depth
+    assert bound / 2 < convs[0].weight.abs().max() <= bound
+    with pytest.raises(ValueError, match="init_gain"):
+        snx.models.asf_vgg7(init_gain=0.0)
 
 
 def test_recipes_build_and_run_one_step():

@@ -15,6 +15,7 @@ Example::
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import snntorch as snn
@@ -61,17 +62,19 @@ def _pool(pool_threshold: float) -> list[nn.Module]:
     return [nn.AvgPool2d(2), asf_neuron(beta=1.0, threshold=pool_threshold)]
 
 
-def _he_init(net: nn.Sequential) -> nn.Sequential:
-    """He-uniform weights, U(-sqrt(6 / fan_in), sqrt(6 / fan_in)): with PyTorch's default,
-    sqrt(6) times smaller, an IF network at threshold 1 falls silent before the output layer."""
+def _spiking_init(net: nn.Sequential, gain: float) -> nn.Sequential:
+    """Every weight from U(-gain sqrt(6 / fan_in), gain sqrt(6 / fan_in)): He-uniform times gain."""
+    gain = check_positive("init_gain", gain)
     for module in net:
         if isinstance(module, (nn.Conv2d, nn.Linear)):
-            nn.init.kaiming_uniform_(module.weight, nonlinearity="relu")
+            bound = gain * math.sqrt(6.0 / module.weight[0].numel())
+            nn.init.uniform_(module.weight, -bound, bound)
     return net
 
 
 def asf_lenet(in_channels: int = 1, num_classes: int = 10, neuron: NeuronFactory | None = None,
-              size: int = 28, pool_threshold: float = 0.75) -> nn.Sequential:
+              size: int = 28, pool_threshold: float = 0.75, init_gain: float = 1.0
+              ) -> nn.Sequential:
     r"""ASF's MNIST network 20C5-P2-50C5-P2-200FC-10FC, without bias, non-spiking output.
 
     .. math::
@@ -82,8 +85,11 @@ def asf_lenet(in_channels: int = 1, num_classes: int = 10, neuron: NeuronFactory
 
     ``N`` is the neuron of the experiment (IF or LIF), :math:`\mathrm{IF}_{0.75}` the pooling
     neuron (IF, threshold ``pool_threshold``). Wrap it in :class:`~snntorch_ext.ASF` to train.
-    Weights are drawn He-uniform, :math:`U(\pm\sqrt{6/\mathrm{fan_{in}}})` (the paper does not
-    say; with PyTorch's default, :math:`\sqrt{6}` times smaller, the IF layers fall silent).
+    Weights are drawn from :math:`U(\pm g\sqrt{6/\mathrm{fan_{in}}})`, He-uniform times
+    :math:`g` = ``init_gain``. The paper does not give its initialisation; with PyTorch's default
+    (:math:`\sqrt{6}` times smaller) the IF layers fall silent and ASF gets no gradient. With
+    :math:`g = 1` the layers of this network fire 0.02-0.06 spikes per step on MNIST digits
+    (measured); :math:`g = 2` fires more but trained slower in the quick recipe.
 
     Args:
         in_channels: input channels (1 for MNIST).
@@ -92,6 +98,7 @@ def asf_lenet(in_channels: int = 1, num_classes: int = 10, neuron: NeuronFactory
             neuron :func:`asf_neuron` with threshold 1.
         size: input height and width (at least 16).
         pool_threshold: threshold of the pooling neurons.
+        init_gain: :math:`g`, the scale of the initial weights relative to He-uniform.
 
     Example::
 
@@ -113,18 +120,18 @@ def asf_lenet(in_channels: int = 1, num_classes: int = 10, neuron: NeuronFactory
         raise ValueError(f"size must be at least 16 (two 5x5 convolutions and poolings), "
                          f"got {size}")
     make = neuron or asf_neuron
-    return _he_init(nn.Sequential(
+    return _spiking_init(nn.Sequential(
         nn.Conv2d(in_channels, 20, 5, bias=False), make(), *_pool(pool_threshold),
         nn.Conv2d(20, 50, 5, bias=False), make(), *_pool(pool_threshold),
         nn.Flatten(),
         nn.Linear(50 * side * side, 200, bias=False), make(),
         nn.Linear(200, num_classes, bias=False),
-    ))
+    ), init_gain)
 
 
 def asf_vgg7(in_channels: int = 3, num_classes: int = 10, neuron: NeuronFactory | None = None,
              size: int = 32, width: int = 128, hidden: int = 1024,
-             pool_threshold: float = 0.75) -> nn.Sequential:
+             pool_threshold: float = 0.75, init_gain: float = 2.0) -> nn.Sequential:
     r"""A VGG-7 for CIFAR-10 in ASF's style: 2x(128C3)-P2-2x(256C3)-P2-2x(512C3)-P2-1024FC-10FC.
 
     .. math::
@@ -138,7 +145,10 @@ def asf_vgg7(in_channels: int = 3, num_classes: int = 10, neuron: NeuronFactory 
     :math:`h` = ``hidden``, no bias, padding 1. The paper gives the CIFAR-10 accuracy but not the
     network; this layout is the usual VGG-7 (Li, Zhang, Liu 2016, "Ternary weight networks"),
     with ASF's average pooling followed by IF pooling neurons. That is our choice, not the paper's.
-    Weights are drawn He-uniform, as in :func:`asf_lenet`.
+    Weights are initialised as in :func:`asf_lenet`, but with ``init_gain`` 2: with He-uniform
+    (:math:`g = 1`) the firing rate falls by about 0.6 per layer and the network is silent from
+    its seventh neuron layer on (measured on MNIST digits at ``T = 10``), so ASF gets no
+    gradient; with :math:`g = 2` every layer fires 0.03-0.1 spikes per step.
 
     Args:
         in_channels: input channels (3 for CIFAR-10).
@@ -149,6 +159,7 @@ def asf_vgg7(in_channels: int = 3, num_classes: int = 10, neuron: NeuronFactory 
         width: channels of the first two convolutions.
         hidden: width of the hidden fully connected layer.
         pool_threshold: threshold of the pooling neurons.
+        init_gain: :math:`g`, the scale of the initial weights relative to He-uniform.
 
     Example::
 
@@ -176,8 +187,8 @@ def asf_vgg7(in_channels: int = 3, num_classes: int = 10, neuron: NeuronFactory 
             channels = out_channels
         layers += _pool(pool_threshold)
     side = size // 8
-    return _he_init(nn.Sequential(
+    return _spiking_init(nn.Sequential(
         *layers, nn.Flatten(),
         nn.Linear(channels * side * side, hidden, bias=False), make(),
         nn.Linear(hidden, num_classes, bias=False),
-    ))
+    ), init_gain)

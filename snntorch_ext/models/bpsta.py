@@ -189,8 +189,8 @@ def bpsta_large(in_channels: int = 2, num_classes: int = 10, neuron: NeuronFacto
     The paper does not give the frame size. The default 64 (DVS frames of 128 x 128 resized) is
     the size at which the last average pooling leaves a 1x1 map, so that "1024C3-AP4-DP-1024FC"
     is a 1024 -> 1024 layer, as "512C3-AP4-512FC" is in Middle on 32 x 32 CIFAR10; ``size``
-    must be at least 64 (128 leaves a 2x2 map and a 4096 -> 1024 layer). Arguments as :func:`bpsta_small`, with ``channels`` =
-    :math:`(c_1, \dots, c_6)`.
+    must be at least 64 (128 leaves a 2x2 map and a 4096 -> 1024 layer). Arguments as
+    :func:`bpsta_small`, with ``channels`` = :math:`(c_1, \dots, c_6)`.
 
     Example::
 
