@@ -414,6 +414,19 @@ def test_ssl_cifar10_shapes():
     assert net(torch.rand(2, 1, 3, 32, 32)).shape == (2, 1, 10)
     with pytest.raises(ValueError, match="size"):
         snx.models.ssl_cifar10(size=30)
+    with pytest.raises(ValueError, match="weight_scale"):
+        snx.models.ssl_cifar10(weight_scale=0.0)
+
+
+def test_weight_scale_multiplies_default_initialisation():
+    weights = []
+    for scale in (1.0, 5.0):
+        torch.manual_seed(0)
+        net = snx.models.ssl_cifar10(channels=(2, 2, 2, 2, 2), hidden=(4, 4), weight_scale=scale)
+        weights.append([m.weight for m in net if isinstance(m, (nn.Conv2d, nn.Linear))])
+    assert len(weights[0]) == 8
+    for plain, scaled in zip(*weights, strict=True):
+        torch.testing.assert_close(scaled, 5.0 * plain)
 
 
 SSL_RECIPES = ["ssl-nmnist-vanrossum", "ssl-nmnist-hamming", "stbp-nmnist",

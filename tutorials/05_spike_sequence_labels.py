@@ -215,7 +215,8 @@ fig.tight_layout()
 # normalisation; the :math:`1/B` Hamming normalisation and its sign gradient; the arctan
 # surrogate; valid convolutions, average pooling of the PSP and PyTorch's default
 # initialisation; Adam (lr 1e-3, cosine schedule, batch 50); nearest-target accuracy; and
-# the CIFAR10 network (TSSL-BP's CNN1, see ``snntorch-ext list``).
+# the CIFAR10 network (TSSL-BP's CNN1 with five times PyTorch's initial weights, see
+# ``snntorch-ext list``).
 #
 # The recipes keep them in their notes:
 

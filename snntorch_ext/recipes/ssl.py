@@ -95,7 +95,8 @@ RECIPES = [
         num_steps=25,
         epochs=100,
         notes=_OURS.replace("valid 5x5 convolutions", "TSSL-BP's CIFAR10 CNN1 with 3x3 "
-                            "convolutions, T = 25, 100 epochs, image repeated at every step")
+                            "convolutions, 5x PyTorch's initial weights, T = 25, 100 epochs, "
+                            "image repeated at every step")
         + " Quick: a narrow network on the offline MNIST digits, T = 10, 1 epoch (a smoke run, "
           "not the result).",
         quick={"dataset": "snntorch_ext.data:mnist_offline", "num_steps": 10, "epochs": 1,
@@ -115,7 +116,8 @@ RECIPES = [
         num_steps=25,
         epochs=100,
         notes=_OURS.replace("valid 5x5 convolutions", "TSSL-BP's CIFAR10 CNN1 with 3x3 "
-                            "convolutions, T = 25, 100 epochs, image repeated at every step")
+                            "convolutions, 5x PyTorch's initial weights, T = 25, 100 epochs, "
+                            "image repeated at every step")
         + " Quick: a narrow network on the offline MNIST digits, T = 10, 1 epoch (a smoke run, "
           "not the result).",
         quick={"dataset": "snntorch_ext.data:mnist_offline", "num_steps": 10, "epochs": 1,
