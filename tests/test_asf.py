@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 import snntorch_ext as snx
+from snntorch_ext import asf as asf_module
 from snntorch_ext.asf import _FlowNode, flow_ratio
 
 
@@ -227,6 +228,29 @@ def test_output_value_is_exact_with_max_pooling_before_the_output_layer():
     torch.testing.assert_close(out, snx.SpikingSequential(*net)(x).mean(0))
     out.sum().backward()
     assert net[0].weight.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("reset", ["subtract", "zero", "none"])
+@pytest.mark.parametrize("beta, threshold, graded", [(1.0, 1.0, 1.0), (0.8, 0.3, 2.0)])
+def test_fused_leaky_step_is_bitwise_the_snntorch_forward(reset, beta, threshold, graded):
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(5, 7), snn.Leaky(beta=beta, threshold=threshold,
+                                                   reset_mechanism=reset, init_hidden=True,
+                                                   graded_spikes_factor=graded),
+                        nn.Linear(7, 3)).double()
+    x = torch.randn(12, 4, 5, dtype=torch.float64)
+    model = snx.ASF(net, num_steps=12)
+    assert asf_module._fusable(net[1])
+    fused_flows, fused_v = model._simulate(x)
+    fused_mem = net[1].mem.clone()
+    handle = net[1].register_forward_hook(lambda *args: None)  # hooks force the module call
+    assert not asf_module._fusable(net[1])
+    called_flows, called_v = model._simulate(x)
+    handle.remove()
+    assert fused_flows[0][1].sum() > 0
+    for fused, called in zip((*fused_flows[0], fused_v, fused_mem),
+                             (*called_flows[0], called_v, net[1].mem), strict=True):
+        torch.testing.assert_close(fused, called, rtol=0, atol=0)
 
 
 def test_batch_input_is_repeated_over_time():

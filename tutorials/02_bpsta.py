@@ -126,7 +126,7 @@ print("snn.Leaky + bpsa equals BPSTALeaky(temporal=False):",
 # ---------------------
 # The recipes ``bpsta-ablation-baseline``, ``bpsta-ablation-bpsa`` and ``bpsta-ablation-bpsta``
 # are the three columns of Table 8 (DVS-Gesture, Large network, T = 16). Their quick variants
-# train the Small network of Table 1, narrowed to 16-16-32 channels and 256 hidden units, on the
+# train the Small network of Table 1, narrowed to 32-32-64 channels and 512 hidden units, on the
 # 4,000 offline training digits for a few epochs with T = 4, and test on 1,000 others.
 
 names = ["bpsta-ablation-baseline", "bpsta-ablation-bpsa", "bpsta-ablation-bpsta"]

@@ -45,12 +45,12 @@ _EVENTS = {**_TRAINING, "num_steps": 16, "batch_size": 32,
            "encoder": "snntorch_ext.functional:time_major"}
 
 # The CPU quick variants: the Small network narrowed on the offline digits, T = 4.
-_QUICK_SMALL = {"channels": [16, 16, 32], "hidden": 256}
+_QUICK_SMALL = {"channels": [32, 32, 64], "hidden": 512}
 QUICK_MNIST = {
     "dataset": "snntorch_ext.data:mnist_offline", "dataset_kwargs": {},
     "encoder": "snntorch_ext.functional:direct", "num_classes": 10,
     "network": "snntorch_ext.models:bpsta_small", "network_kwargs": _QUICK_SMALL,
-    "num_steps": 4, "epochs": 6, "batch_size": 32, "schedule_kwargs": {"warmup_epochs": 1},
+    "num_steps": 4, "epochs": 10, "batch_size": 32, "schedule_kwargs": {"warmup_epochs": 1},
 }
 QUICK_ABLATION = {**QUICK_MNIST, "epochs": 2}
 QUICK_EVENTS = {
@@ -82,7 +82,7 @@ RECIPES = [
         num_classes=10,
         network="snntorch_ext.models:bpsta_small",
         notes=_NOTES + "Quick: the offline digits (4,000 train / 1,000 test), Small narrowed to "
-                       "16-16-32 channels and 256 hidden units, T = 4, 6 epochs, batch 32, "
+                       "32-32-64 channels and 512 hidden units, T = 4, 10 epochs, batch 32, "
                        "1 warm-up epoch.",
         quick=QUICK_MNIST,
         **_STATIC, **_rule("bpsta"),
