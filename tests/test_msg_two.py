@@ -139,6 +139,22 @@ def test_mask_has_the_shape_of_the_membrane():
     assert torch.equal(grad != 0, keep)
 
 
+@pytest.mark.parametrize("rescale", [False, True])
+def test_one_node_form_equals_the_generic_wrapper(rescale):
+    """Our surrogates are masked inside one autograd node; any other callable gets an identity
+    node in front. Both must give the same spikes and, for the same random state, gradients."""
+    pl = snx.surrogate.piecewise_linear(2.0)
+    z = torch.randn(6, 7, dtype=torch.float64, generator=torch.Generator().manual_seed(12)) * 0.4
+    fused = snx.surrogate.masked(pl, p=0.3, rescale=rescale,
+                                 generator=torch.Generator().manual_seed(13))
+    generic = snx.surrogate.masked(lambda u: pl(u), p=0.3, rescale=rescale,
+                                   generator=torch.Generator().manual_seed(13))
+    spk0, g0 = _grad(fused, z)
+    spk1, g1 = _grad(generic, z)
+    assert torch.equal(spk0, spk1) and torch.equal(g0, g1)
+    assert 0 < int((g0 != 0).sum()) < int((_grad(pl, z)[1] != 0).sum())
+
+
 def test_float64_spikes_and_gradients_keep_dtype():
     spk, grad = _grad(snx.surrogate.masked(p=0.5), torch.zeros(10, dtype=torch.float64))
     assert spk.dtype == grad.dtype == torch.float64

@@ -1,7 +1,8 @@
 """The networks of the four papers and of their STBP baseline.
 
 Every builder takes ``(in_channels, num_classes, ...)`` and returns a module that maps a
-``[T, B, ...]`` input to a ``[T, B, ...]`` output (most are :class:`~snntorch_ext.SpikingSequential`).
+``[T, B, ...]`` input to a ``[T, B, ...]`` output (most are
+:class:`~snntorch_ext.SpikingSequential`).
 
 Example::
 

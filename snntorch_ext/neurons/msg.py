@@ -80,6 +80,12 @@ class MSGLeaky(snn.Leaky):
                          spike_grad=masked(p=0.5) if spike_grad is None else spike_grad,
                          reset_mechanism=reset_mechanism, **kwargs)
 
+    def mem_reset(self, mem: torch.Tensor) -> torch.Tensor:
+        """The detached reset signal :math:`H(u - \\vartheta)`, as ``snn.Leaky`` computes it,
+        without recording a graph that is thrown away (and without drawing an MSG mask)."""
+        with torch.no_grad():
+            return self.spike_grad(mem - self.threshold)
+
     def forward(self, input_: torch.Tensor, mem: torch.Tensor | None = None):
         r"""One step: :math:`u \leftarrow \beta (1 - o) u + (1 - \beta) x`; returns what
         ``snn.Leaky`` returns (``(spk, mem)``, or ``spk`` with ``init_hidden=True``)."""
