@@ -21,7 +21,7 @@ Three configurations run by default:
 Each variant runs ``--warmup`` untimed and ``--repeats`` timed steps, interleaved round-robin so
 that load from other processes hits all variants alike; medians of the wall-clock time and of
 the process CPU time are reported (with ``--threads 1`` the CPU time hardly depends on other
-processes). Run (about two minutes on 2 free cores)::
+processes). Run (about four minutes on 2 free cores)::
 
     nice -n 10 python benchmarks/msg_overhead.py --threads 1
 

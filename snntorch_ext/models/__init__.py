@@ -1,8 +1,9 @@
 """The networks of the four papers and of their STBP baseline.
 
-Every builder takes ``(in_channels, num_classes, ...)`` and returns a module that maps a
-``[T, B, ...]`` input to a ``[T, B, ...]`` output (most are
-:class:`~snntorch_ext.SpikingSequential`).
+Every builder takes ``(in_channels, num_classes, neuron=..., ...)``. Most return a
+:class:`~snntorch_ext.SpikingSequential` that maps a ``[T, B, ...]`` input to a ``[T, B, ...]``
+output; the ASF builders return the per-step ``nn.Sequential`` that :class:`~snntorch_ext.ASF`
+wraps.
 
 Example::
 
