@@ -43,6 +43,7 @@ def test_run_writes_metrics_summary_plot_checkpoints(tmp_path, data_root):
                 "versions"):
         assert key in saved
     assert saved["epochs"] == 2 and saved["best_test_acc"] >= saved["test_acc"]
+    assert saved["energy"]["ratio"] > 1 and saved["energy"]["num_steps"] == TINY.num_steps
     assert (run / "curves.png").read_bytes()[:4] == b"\x89PNG"
     ckpt = load_checkpoint(run / "last.pt")
     assert ckpt["epoch"] == 2 and ckpt["recipe"] == "tiny"

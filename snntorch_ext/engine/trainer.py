@@ -22,7 +22,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
-from ..metrics import FiringRates
+from ..metrics import FiringRates, SynapticOps, energy
 from ..recipes import Recipe, get, resolve
 from .checkpoint import load_checkpoint, save_atomic
 from .report import plot_curves, write_json, write_metrics
@@ -214,17 +214,26 @@ def _prepare_out(out: Path, name: str, config: dict, resume: bool, overwrite: bo
                        f"or --overwrite to start again")
 
 
+def _energy(ops: SynapticOps | None, num_steps: int) -> dict[str, Any] | None:
+    """Eq. 11 energy estimate of the last evaluation (JSON-safe: an infinite ratio is None)."""
+    if ops is None or not ops.flops():
+        return None
+    estimate = energy(ops.flops(), ops.input_rates(), num_steps)
+    return json.loads(json.dumps(estimate, default=float).replace("Infinity", "null"))
+
+
 def _evaluate(model: Pipeline, loader: DataLoader, recipe: Recipe, encode: Callable,
-              predict: Callable, device: torch.device, progress: bool) -> tuple[float, FiringRates]:
+              predict: Callable, device: torch.device, progress: bool
+              ) -> tuple[float, FiringRates, SynapticOps]:
     model.eval()
     correct = total = 0
-    with torch.no_grad(), FiringRates(model) as rates:
+    with torch.no_grad(), FiringRates(model) as rates, SynapticOps(model) as ops:
         for x, labels in tqdm(loader, desc="test", leave=False, disable=not progress):
             x, labels = x.to(device), labels.to(device)
             out = model(encode(x, recipe.num_steps, **recipe.encoder_kwargs))
             correct += int((predict(out).argmax(-1) == labels).sum())
             total += labels.numel()
-    return correct / max(total, 1), rates
+    return correct / max(total, 1), rates, ops
 
 
 def train(recipe: str | Recipe, *, quick: bool = False, epochs: int | None = None,
@@ -334,7 +343,7 @@ def train(recipe: str | Recipe, *, quick: bool = False, epochs: int | None = Non
                               generator=generator, **loader_kwargs)
     test_loader = DataLoader(test_set, batch_size=recipe.batch_size, **loader_kwargs)
     decoder = model.decoder
-    rates = None
+    rates = ops = None
 
     bar = tqdm(range(len(rows), recipe.epochs), desc=recipe.name, initial=len(rows),
                total=recipe.epochs, disable=not progress)
@@ -365,7 +374,8 @@ def train(recipe: str | Recipe, *, quick: bool = False, epochs: int | None = Non
         if decoder is not None and hasattr(decoder, "step"):
             decoder.step()
         _seed_everything(seed, epoch, "test")
-        test_acc, rates = _evaluate(model, test_loader, recipe, encode, predict, dev, progress)
+        test_acc, rates, ops = _evaluate(model, test_loader, recipe, encode, predict, dev,
+                                         progress)
         row = {"epoch": epoch + 1, "train_loss": loss_sum / seen, "train_acc": correct / seen,
                "test_acc": test_acc, "firing_rate": rates.overall(),
                "lr": optimizer.param_groups[0]["lr"], "seconds": time.perf_counter() - start}
@@ -391,6 +401,7 @@ def train(recipe: str | Recipe, *, quick: bool = False, epochs: int | None = Non
         "epochs": len(rows), "seconds": math.fsum(r["seconds"] for r in rows),
         "firing_rate": rows[-1]["firing_rate"],
         "layer_firing_rates": rates.per_layer() if rates is not None else None,
+        "energy": _energy(ops, recipe.num_steps),
         "device": str(dev), "seed": seed, "versions": _versions(),
     }
     write_json(summary, out / "summary.json")
