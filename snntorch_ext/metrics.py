@@ -24,7 +24,26 @@ from .utils import neurons
 __all__ = ["E_AC_PJ", "E_MAC_PJ", "FiringRates", "SynapticOps", "energy"]
 
 
-class FiringRates:
+class _ForwardHooks:
+    """Context manager that puts ``self._hook(name)`` on every module of ``self._layers``."""
+
+    _layers: list[tuple[str, nn.Module]]
+
+    def __enter__(self):
+        self._handles = [module.register_forward_hook(self._hook(name))
+                         for name, module in self._layers]
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+
+    def _hook(self, name: str):
+        raise NotImplementedError
+
+
+class FiringRates(_ForwardHooks):
     r"""Count the spikes of every snnTorch neuron in ``net`` with forward hooks.
 
     Used as a context manager; the hooks are removed on exit. For layer :math:`l` with
@@ -56,17 +75,6 @@ class FiringRates:
         self._layers = [(names[m] or type(m).__name__, m) for m in neurons(net)]
         self._spikes: dict[str, torch.Tensor | float] = {name: 0.0 for name, _ in self._layers}
         self._counts = {name: 0 for name, _ in self._layers}
-        self._handles: list = []
-
-    def __enter__(self) -> FiringRates:
-        for name, module in self._layers:
-            self._handles.append(module.register_forward_hook(self._hook(name)))
-        return self
-
-    def __exit__(self, *exc) -> None:
-        for handle in self._handles:
-            handle.remove()
-        self._handles.clear()
 
     def _hook(self, name: str):
         def hook(module: nn.Module, inputs: tuple, output) -> None:
@@ -98,7 +106,7 @@ E_AC_PJ = 0.9
 _SYNAPTIC = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
 
 
-class SynapticOps:
+class SynapticOps(_ForwardHooks):
     r"""Measure, with forward hooks, the FLOPs of every synaptic layer and the rate of its input.
 
     Synaptic layers are ``nn.Linear`` and ``nn.Conv1d/2d/3d`` (the other modules' operations are
@@ -138,17 +146,6 @@ class SynapticOps:
         self._flops: dict[str, int] = {}
         self._nonzero: dict[str, torch.Tensor | int] = {name: 0 for name, _ in self._layers}
         self._values = {name: 0 for name, _ in self._layers}
-        self._handles: list = []
-
-    def __enter__(self) -> SynapticOps:
-        for name, module in self._layers:
-            self._handles.append(module.register_forward_hook(self._hook(name)))
-        return self
-
-    def __exit__(self, *exc) -> None:
-        for handle in self._handles:
-            handle.remove()
-        self._handles.clear()
 
     def _hook(self, name: str):
         def hook(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
