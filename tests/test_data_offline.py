@@ -3,6 +3,7 @@
 import socket
 from collections import Counter
 
+import numpy as np
 import pytest
 import torch
 from torchvision import datasets
@@ -71,3 +72,17 @@ def test_corrupt_file_is_a_clear_error(tmp_path):
 def test_missing_real_mnist_says_where_files_go(tmp_path):
     with pytest.raises(FileNotFoundError, match="download"):
         snx.data.mnist(tmp_path, train=False)
+
+
+def test_mnist_transform_shifts_training_digits_only():
+    from PIL import Image
+
+    image = Image.fromarray((np.arange(28 * 28) % 255).astype(np.uint8).reshape(28, 28))
+    plain = snx.data.mnist_transform(train=True, augment=False)(image)
+    assert torch.equal(snx.data.mnist_transform(train=False, augment=True)(image), plain)
+    torch.manual_seed(0)
+    shifted = [snx.data.mnist_transform(train=True, augment=True)(image) for _ in range(8)]
+    assert any(not torch.equal(s, plain) for s in shifted)
+    for s in shifted:            # a shift by at most 2 pixels: some 24x24 window is unchanged
+        assert any(torch.equal(s[:, 2 + dy:26 + dy, 2 + dx:26 + dx], plain[:, 2:26, 2:26])
+                   for dy in range(-2, 3) for dx in range(-2, 3))

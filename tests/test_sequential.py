@@ -56,3 +56,44 @@ def test_multi_step_modules_get_the_whole_sequence():
 def test_rejects_input_without_time_axis():
     with pytest.raises(ValueError, match="x must be a time-major tensor"):
         snx.SpikingSequential(nn.Linear(2, 2))(torch.rand(2))
+
+
+def _conv_bn_net():
+    torch.manual_seed(1)
+    return snx.SpikingSequential(
+        nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
+        snn.Leaky(beta=0.9, init_hidden=True, spike_grad=snx.surrogate.atan()), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(4 * 4 * 4, 3),
+        snn.Leaky(beta=0.9, init_hidden=True, spike_grad=snx.surrogate.atan())).double()
+
+
+def test_time_constant_input_runs_stateless_layers_once():
+    """direct() returns a stride-0 view: the same spikes, gradients and batch statistics."""
+    image = torch.rand(16, 1, 8, 8, dtype=torch.float64)
+    results = []
+    for x in (snx.functional.direct(image, 5), snx.functional.direct(image, 5).contiguous()):
+        net = _conv_bn_net()
+        calls: list[int] = []
+        net[0].register_forward_hook(lambda mod, inp, out, calls=calls: calls.append(len(inp[0])))
+        out = net(x)
+        (out * torch.linspace(0, 1, out.numel()).view_as(out)).sum().backward()
+        results.append((out, net[0].weight.grad, net[1].running_mean, net[1].running_var, calls))
+    (out_a, grad_a, mean_a, var_a, calls_a), (out_b, grad_b, mean_b, var_b, calls_b) = results
+    assert calls_a == [16] and calls_b == [80]          # one step instead of T = 5
+    assert out_a.sum() > 0
+    torch.testing.assert_close(out_a, out_b)
+    torch.testing.assert_close(grad_a, grad_b)
+    torch.testing.assert_close(mean_a, mean_b)
+    n = 16 * 8 * 8                                      # Bessel's correction over one step
+    bessel = (n / (n - 1)) / (5 * n / (5 * n - 1))
+    unbiased = (var_a - 0.9) / (var_b - 0.9)            # running_var starts at 1, momentum 0.1
+    torch.testing.assert_close(unbiased, torch.full_like(unbiased, bessel))
+
+
+def test_in_place_layers_never_write_to_a_time_constant_input():
+    image = torch.rand(2, 3) - 0.5
+    before = image.clone()
+    net = snx.SpikingSequential(nn.ReLU(inplace=True), nn.Linear(3, 2),
+                                snn.Leaky(beta=0.9, init_hidden=True))
+    net(snx.functional.direct(image, 4))
+    torch.testing.assert_close(image, before)

