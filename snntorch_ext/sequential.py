@@ -46,12 +46,12 @@ class SpikingSequential(nn.Sequential):
       ``T`` small calls and gives the same result. If the input is the same at every step (a
       view with stride 0 over time, as :func:`snntorch_ext.functional.direct` returns), a
       convolution, linear, batch-norm, pooling, ReLU or flatten layer runs on one step only and
-      its output is expanded over time again: the same values and gradients for
-      :math:`1/T` of the cost. (Batch norm's running variance then applies Bessel's correction
-      :math:`n/(n-1)` with :math:`n` the values per channel of one step instead of all
-      :math:`T` steps, e.g. a relative difference of :math:`3 \cdot 10^{-5}` for a batch of
-      32 images of 28x28 at :math:`T = 4`; the batch statistics used for normalisation are
-      the same.)
+      its output is expanded over time again: the same values and gradients (up to the order
+      of floating-point sums) for :math:`1/T` of the cost. (Batch norm's running variance then
+      applies Bessel's correction :math:`n/(n-1)` with :math:`n` the values per channel of one
+      step instead of all :math:`T` steps, e.g. a relative difference of
+      :math:`3 \cdot 10^{-5}` for a batch of 32 images of 28x28 at :math:`T = 4`; the batch
+      statistics used for normalisation are the same.)
     * a snnTorch neuron (``init_hidden=True``) is stepped over ``x.unbind(0)``; if it returns a
       tuple (``output=True``) the first element, the value passed on to the next layer, is
       kept;
