@@ -52,7 +52,8 @@ class SpikingSequential(nn.Sequential):
       step instead of all :math:`T` steps, e.g. a relative difference of
       :math:`3 \cdot 10^{-5}` for a batch of 32 images of 28x28 at :math:`T = 4`; the batch
       statistics used for normalisation are the same.)
-    * a snnTorch neuron (``init_hidden=True``) is stepped over ``x.unbind(0)``; if it returns a
+    * a snnTorch neuron (``init_hidden=True``) is stepped over ``x.unbind(0)`` (or fed the one
+      step T times while the input is still time-constant); if it returns a
       tuple (``output=True``) the first element, the value passed on to the next layer, is
       kept;
     * a module with the attribute ``multi_step = True`` receives the ``[T, B, ...]`` tensor as is
@@ -77,9 +78,22 @@ class SpikingSequential(nn.Sequential):
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102 (documented above)
         check_time_major("x", x, min_dim=2)
         reset(self)
+        steps = x.shape[0]
+        # A time-constant input (stride 0 over time) is carried as one step, ``same``, until a
+        # layer needs the sequence: no [T, ...] copies and no [T, ...] gradients until then.
+        same = x[0] if x.stride(0) == 0 else None
         for module in self:
+            if same is not None:
+                if _time_invariant(module):
+                    same = module(same)
+                    continue
+                if isinstance(module, SpikingNeuron) and not getattr(module, "multi_step", False):
+                    x = torch.stack([_first(module(same)) for _ in range(steps)])
+                    same = None
+                    continue
+                x, same = same.expand(steps, *same.shape), None
             x = self._run(module, x)
-        return x
+        return x if same is None else same.expand(steps, *same.shape)
 
     @staticmethod
     def _run(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -88,9 +102,9 @@ class SpikingSequential(nn.Sequential):
         if isinstance(module, SpikingNeuron):
             return torch.stack([_first(module(x_t)) for x_t in x.unbind(0)])
         steps, batch = x.shape[:2]
-        if (x.stride(0) == 0 and isinstance(module, _TIME_INVARIANT)
-                and not getattr(module, "inplace", False)):
-            y = module(x[0])
-            return y.expand(steps, *y.shape)
         y = module(x.reshape(steps * batch, *x.shape[2:]))
         return y.reshape(steps, batch, *y.shape[1:])
+
+
+def _time_invariant(module: nn.Module) -> bool:
+    return isinstance(module, _TIME_INVARIANT) and not getattr(module, "inplace", False)

@@ -97,3 +97,31 @@ def test_in_place_layers_never_write_to_a_time_constant_input():
                                 snn.Leaky(beta=0.9, init_hidden=True))
     net(snx.functional.direct(image, 4))
     torch.testing.assert_close(image, before)
+
+
+@pytest.mark.parametrize("first", ["neuron", "linear"])
+def test_time_constant_input_gradient_reaches_the_image(first):
+    """A neuron fed the same step T times sums its T input gradients, as the sequence would."""
+    torch.manual_seed(2)
+    layers = [nn.Linear(3, 3), snn.Leaky(beta=0.7, init_hidden=True,
+                                         spike_grad=snx.surrogate.atan())]
+    if first == "neuron":
+        layers = [snn.Leaky(beta=0.7, init_hidden=True, spike_grad=snx.surrogate.atan()),
+                  *layers]
+    net = snx.SpikingSequential(*layers).double()
+    grads = []
+    for materialise in (False, True):
+        image = torch.linspace(0.1, 2.0, 12, dtype=torch.float64).view(4, 3).requires_grad_()
+        x = snx.functional.direct(image, 6)
+        out = net(x.contiguous() if materialise else x)
+        (out * torch.linspace(0, 1, out.numel()).view_as(out)).sum().backward()
+        grads.append((out, image.grad))
+    assert grads[0][0].sum() > 0 and grads[0][1].abs().sum() > 0
+    torch.testing.assert_close(grads[0][0], grads[1][0])
+    torch.testing.assert_close(grads[0][1], grads[1][1])
+
+
+def test_time_constant_input_through_stateless_layers_only():
+    net = snx.SpikingSequential(nn.Flatten(), nn.Linear(4, 2))
+    out = net(snx.functional.direct(torch.rand(3, 2, 2), 5))
+    assert out.shape == (5, 3, 2)
