@@ -166,6 +166,7 @@ class BPSTALeaky(snn.Leaky):
         self.spatial = bool(spatial)
         self.temporal = bool(temporal)
         self.register_buffer("alpha", torch.as_tensor(alpha))
+        self._spk_prev: torch.Tensor | None = None
         if self.spatial and not surrogate_disable:
             self.spike_grad = self._bpsa
         if self.temporal:
@@ -175,11 +176,17 @@ class BPSTALeaky(snn.Leaky):
         """BPSA with the neuron's current threshold (see :func:`snntorch_ext.surrogate.bpsa`)."""
         return SurrogateFunction.apply(z, partial(_bpsa_grad, threshold=self.threshold.detach()))
 
+    def mem_reset(self, mem: torch.Tensor) -> torch.Tensor:
+        """``sg(o[t])`` as in ``snn.Leaky``; with BPTA the spike ``o[t]`` itself is kept too."""
+        spk = self.spike_grad(mem - self.threshold)
+        self._spk_prev = spk if self.temporal else None
+        return spk.detach()
+
     def _bpta_zero(self, input_: torch.Tensor) -> torch.Tensor:
         # Eq. 10: u[t+1] = lam * ((1 - sg(o[t])) * u[t] + alpha * (o[t] - sg(o[t]))) + I[t+1].
-        # o[t] is recomputed from u[t] with the spike function, so the residual, zero in value,
-        # back-propagates lam * alpha * g'(u[t]) * eps[t+1]. self.reset is sg(o[t]) (snn.Leaky).
-        spk_prev = self.spike_grad(self.mem - self.threshold)
+        # o[t] = g(u[t]) comes from mem_reset, so the residual, zero in value, back-propagates
+        # lam * alpha * g'(u[t]) * eps[t+1]. self.reset is sg(o[t]) (snn.Leaky).
+        spk_prev, self._spk_prev = self._spk_prev, None
         residual = self.alpha * (spk_prev - self.reset)
         return self.beta.clamp(0, 1) * ((1 - self.reset) * self.mem + residual) + input_
 
