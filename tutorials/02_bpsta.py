@@ -235,7 +235,11 @@ for layer, values in results["bpsta-ablation-bpsta"]["layers"].items():
 # our CPU runs: time-shared dropout (with 100 voters per class, 0.95 test accuracy after five
 # epochs with it and 0.89 without), and a larger ``eps`` of AdamW (``eps=1e-2`` with lr
 # ``2e-3`` and shifted digits left 42% of the hidden neurons alive instead of 14%: rarely-firing
-# neurons then take small SGD-like steps instead of full-size Adam steps).
+# neurons then take small SGD-like steps instead of full-size Adam steps). More time steps also
+# give each neuron more chances to cross the threshold and so to receive a gradient: after 12
+# epochs the same network reached 0.961-0.965 test accuracy with T = 4, 0.962-0.967 with T = 6
+# and 0.966-0.969 with T = 8 (the paper uses T = 16), at 1.6x and 1.8x the training time of
+# T = 4 on the CPU.
 #
 # The paper's runs
 # ----------------
