@@ -13,6 +13,8 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from snntorch._neurons.neurons import SpikingNeuron
 from torch import nn
@@ -88,8 +90,7 @@ class SpikingSequential(nn.Sequential):
                     same = module(same)
                     continue
                 if isinstance(module, SpikingNeuron) and not getattr(module, "multi_step", False):
-                    x = torch.stack([_first(module(same)) for _ in range(steps)])
-                    same = None
+                    x, same = _step_neuron(module, [same] * steps), None
                     continue
                 x, same = same.expand(steps, *same.shape), None
             x = self._run(module, x)
@@ -100,10 +101,14 @@ class SpikingSequential(nn.Sequential):
         if getattr(module, "multi_step", False):
             return module(x)
         if isinstance(module, SpikingNeuron):
-            return torch.stack([_first(module(x_t)) for x_t in x.unbind(0)])
+            return _step_neuron(module, x.unbind(0))
         steps, batch = x.shape[:2]
         y = module(x.reshape(steps * batch, *x.shape[2:]))
         return y.reshape(steps, batch, *y.shape[1:])
+
+
+def _step_neuron(neuron: nn.Module, inputs: Sequence[torch.Tensor]) -> torch.Tensor:
+    return torch.stack([_first(neuron(x_t)) for x_t in inputs])
 
 
 def _time_invariant(module: nn.Module) -> bool:
