@@ -70,9 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _list()
         return 0
     from .engine import RunError, train
-    from .engine.memory import keep_freed_memory
 
-    keep_freed_memory()
     try:
         summary = train(
             args.recipe, quick=args.quick, epochs=args.epochs, batch_size=args.batch_size,

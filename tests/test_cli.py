@@ -1,6 +1,5 @@
 """The command line: list, and every bad input gives exit code 2 and overwrites nothing."""
 
-import platform
 import subprocess
 import sys
 
@@ -10,7 +9,6 @@ from tiny import TINY
 
 from snntorch_ext.cli import main
 from snntorch_ext.engine import train
-from snntorch_ext.engine.memory import keep_freed_memory
 
 
 def _files(folder):
@@ -114,13 +112,3 @@ def test_missing_dataset_is_exit_2(tmp_path, capsys):
                  str(tmp_path / "empty"), "--epochs", "1"])
     assert code == 2
     assert "download" in capsys.readouterr().err
-
-
-@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="needs glibc")
-def test_keep_freed_memory_sets_glibc_thresholds():
-    assert keep_freed_memory() is True
-
-
-def test_keep_freed_memory_is_a_no_op_without_glibc(monkeypatch):
-    monkeypatch.setattr(sys, "platform", "darwin")
-    assert keep_freed_memory() is False
