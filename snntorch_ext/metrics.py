@@ -21,7 +21,7 @@ from torch import nn
 from ._checks import check_in_range, check_positive, check_positive_int
 from .utils import neurons
 
-__all__ = ["E_AC_PJ", "E_MAC_PJ", "FiringRates", "SynapticOps", "energy"]
+__all__ = ["E_AC_PJ", "E_INT_AC_PJ", "E_MAC_PJ", "FiringRates", "SynapticOps", "energy"]
 
 
 class _ForwardHooks:
@@ -100,8 +100,12 @@ class FiringRates(_ForwardHooks):
 
 E_MAC_PJ = 4.6
 """Energy of a 32-bit floating-point multiply-accumulate in 45 nm CMOS, in picojoules."""
+E_INT_AC_PJ = 0.1
+r"""Energy of a 32-bit integer accumulate (addition) in 45 nm CMOS, in picojoules: the
+:math:`E_\mathrm{INT\_AC}` of Eq. 11 of Shen et al. and the default of :func:`energy`."""
 E_AC_PJ = 0.9
-"""Energy of a 32-bit floating-point accumulate (addition) in 45 nm CMOS, in picojoules."""
+"""Energy of a 32-bit floating-point accumulate (addition) in 45 nm CMOS, in picojoules (pass it
+as ``e_ac=`` to :func:`energy` for an SNN that adds floating-point weights)."""
 
 _SYNAPTIC = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
 
@@ -167,27 +171,31 @@ class SynapticOps(_ForwardHooks):
 
 
 def energy(flops: Mapping[str, float], rates: Mapping[str, float], num_steps: int, *,
-           e_mac: float = E_MAC_PJ, e_ac: float = E_AC_PJ) -> dict[str, Any]:
+           e_mac: float = E_MAC_PJ, e_ac: float = E_INT_AC_PJ) -> dict[str, Any]:
     r"""Energy of a network run as an ANN and as an SNN, Eq. 11 of Shen et al. (2022).
 
     .. math::
 
         E_\mathrm{ANN} = \sum_l \mathrm{FLOPs}_l \, E_\mathrm{MAC}, \qquad
-        E_\mathrm{SNN} = \sum_l \mathrm{FLOPs}_l \, r_l \, E_\mathrm{AC} \, T, \qquad
+        E_\mathrm{SNN} = \sum_l \mathrm{FLOPs}_l \, r_l \, E_\mathrm{INT\_AC} \, T, \qquad
         \mathrm{EE} = E_\mathrm{ANN} / E_\mathrm{SNN}
 
     per sample, with :math:`\mathrm{FLOPs}_l` the multiply-accumulates of synaptic layer
     :math:`l` for one sample and step and :math:`r_l` the firing rate of its input (both from
     :class:`SynapticOps`). An SNN only adds a weight when an input spike arrives, hence
     :math:`r_l` and the cheaper accumulate; an ANN multiplies every input once. The defaults are
-    the 45 nm figures :data:`E_MAC_PJ` = 4.6 pJ and :data:`E_AC_PJ` = 0.9 pJ.
+    the 45 nm figures of Horowitz (2014) that Eq. 11 names: :data:`E_MAC_PJ` = 4.6 pJ for a
+    32-bit floating-point multiply-add and :data:`E_INT_AC_PJ` = 0.1 pJ for a 32-bit *integer*
+    add. With them the ratios of the paper's Table 6 follow from its firing rates, e.g.
+    :math:`4.6 / (0.082 \cdot 0.1 \cdot 16) = 35.1` for MNIST. For a floating-point add pass
+    ``e_ac=snx.metrics.E_AC_PJ`` (0.9 pJ), which gives ratios nine times smaller.
 
     Args:
         flops: :math:`\mathrm{FLOPs}_l` per layer name.
         rates: :math:`r_l` per layer name; must have the same names as ``flops``.
         num_steps: :math:`T`.
         e_mac: :math:`E_\mathrm{MAC}` in pJ.
-        e_ac: :math:`E_\mathrm{AC}` in pJ.
+        e_ac: :math:`E_\mathrm{INT\_AC}`, the energy of one accumulate, in pJ.
 
     Returns:
         ``{"e_ann_pj", "e_snn_pj", "ratio", "flops", "num_steps", "e_mac_pj", "e_ac_pj",
@@ -201,8 +209,8 @@ def energy(flops: Mapping[str, float], rates: Mapping[str, float], num_steps: in
     Example::
 
         >>> import snntorch_ext as snx
-        >>> round(snx.metrics.energy({"fc": 1000}, {"fc": 0.1}, num_steps=16)["ratio"], 3)
-        3.194
+        >>> round(snx.metrics.energy({"fc": 1000}, {"fc": 0.082}, num_steps=16)["ratio"], 1)
+        35.1
 
     Reference:
         G. Shen, D. Zhao, Y. Zeng. Backpropagation with biologically plausible spatiotemporal

@@ -350,7 +350,7 @@ def test_synaptic_ops_and_energy_by_hand():
     assert input_rates["0"] == 0.5
     assert input_rates["3"] == pytest.approx(rates.per_layer()["1"])
     result = snx.metrics.energy(flops, input_rates, num_steps=4)
-    e_snn = 0.9 * 4 * (288 * 0.5 + 96 * input_rates["3"])
+    e_snn = 0.1 * 4 * (288 * 0.5 + 96 * input_rates["3"])   # Eq. 11's 32-bit integer add
     assert result["e_ann_pj"] == pytest.approx(4.6 * 384)
     assert result["e_snn_pj"] == pytest.approx(e_snn)
     assert result["ratio"] == pytest.approx(4.6 * 384 / e_snn)
@@ -358,6 +358,24 @@ def test_synaptic_ops_and_energy_by_hand():
     custom = snx.metrics.energy({"a": 10}, {"a": 0.5}, 2, e_mac=2.0, e_ac=1.0)
     assert custom["ratio"] == pytest.approx(20 / 10)
     assert snx.metrics.energy({"a": 10}, {"a": 0.0}, 2)["ratio"] == float("inf")
+
+
+# Table 6 of Shen et al.: (dataset, firing rate, E_ANN / E_SNN), ours then the baseline's.
+TABLE6 = [("MNIST", 0.082, 35.1), ("MNIST", 0.183, 15.7), ("N-MNIST", 0.097, 29.6),
+          ("N-MNIST", 0.176, 16.3), ("CIFAR10", 0.108, 26.6), ("CIFAR10", 0.214, 13.4),
+          ("DVS-Gesture", 0.083, 34.6), ("DVS-Gesture", 0.165, 17.4),
+          ("DVS-CIFAR10", 0.097, 29.5), ("DVS-CIFAR10", 0.177, 16.2)]
+
+
+@pytest.mark.parametrize("dataset,rate,ratio", TABLE6)
+def test_energy_defaults_reproduce_table6_from_its_firing_rates(dataset, rate, ratio):
+    """Eq. 11 with E_MAC = 4.6 pJ, E_INT_AC = 0.1 pJ and T = 16 gives every Table 6 ratio."""
+    result = snx.metrics.energy({"net": 1_000_000}, {"net": rate}, num_steps=16)
+    assert result["ratio"] == pytest.approx(ratio, rel=0.01), dataset
+    assert result["e_ac_pj"] == snx.metrics.E_INT_AC_PJ == 0.1
+    floating = snx.metrics.energy({"net": 1_000_000}, {"net": rate}, 16,
+                                  e_ac=snx.metrics.E_AC_PJ)
+    assert floating["ratio"] == pytest.approx(ratio / 9, rel=0.01)
 
 
 # --- bad input -----------------------------------------------------------------------------------
