@@ -339,7 +339,7 @@ def test_resets_restart_membrane_and_psp(reset):
         snx.utils.reset(net)
         assert net[1].psp.abs().sum() == 0 and net[1].spk.abs().sum() == 0
     elif reset == "snntorch":
-        snntorch.utils.reset(net)                               # replaces mem only
+        snntorch.utils.reset(net)                               # Leaky.reset_hidden
     elif reset == "class":
         snx.PSPLeaky.reset_hidden()
         assert net[1].psp.abs().sum() == 0

@@ -11,6 +11,7 @@ Example::
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import snntorch as snn
@@ -100,14 +101,22 @@ class PSPLeaky(snn.Leaky):
     on its *spikes*, the first element). The spikes of the last step are always kept in
     ``self.spk``; :class:`snntorch_ext.metrics.FiringRates` counts those, not the PSP.
 
-    **Resetting.** ``psp`` and ``spk`` are non-persistent buffers, so
-    :func:`snntorch_ext.utils.reset` zeroes them with ``mem``. ``snntorch.utils.reset`` (which
-    calls the class-wide ``snn.Leaky.reset_hidden`` and only replaces ``mem``) works too: a
-    membrane tensor that is not the one this neuron produced at its last step means the state
-    was replaced from outside, and the PSP restarts from zero with it (our choice; it also
-    happens after ``.to()`` moves the neuron to another device or dtype). ``reset_mem()``,
-    ``reset_psp()`` and the class methods ``PSPLeaky.reset_hidden()``/``detach_hidden()``
-    handle both states.
+    **State.** ``mem``, ``psp`` and ``spk`` (the spikes of the last step) are non-persistent
+    buffers, like ``syn`` and ``mem`` of ``snn.Synaptic``. With ``init_hidden=False`` the state
+    is explicit in the call, ``spk, psp, mem = lif(x, mem, psp)``: detach or clone both for
+    truncated BPTT, and keep one pair per sequence to run several sequences through one module.
+    As in ``snn.Synaptic``, a ``psp`` left out continues from the PSP the neuron stored at its
+    last step (zero after ``reset_mem()``); left out while ``mem`` is not the membrane the neuron
+    returned last, it raises a :class:`UserWarning` saying so. With ``init_hidden=True`` every
+    snnTorch path that resets or detaches the membrane covers the PSP and the spikes too:
+    :func:`snntorch_ext.utils.reset`, ``snntorch.utils.reset``, the class methods
+    ``snn.Leaky.reset_hidden()``/``detach_hidden()`` (which ``snntorch.backprop.TBPTT`` and
+    hand-written truncated BPTT call) and ``PSPLeaky.reset_hidden()``/``detach_hidden()``;
+    ``reset_mem()`` zeroes all three. After a reset the neuron holds no graph, so
+    ``copy.deepcopy`` and ``torch.save`` work. (snnTorch's class methods reach the neurons
+    through snnTorch's registry of live neurons, ``snn.SpikingNeuron.instances``, in which each
+    ``PSPLeaky`` enters its ``psp`` and ``spk`` as two state-only members; a copy made by
+    ``copy.deepcopy`` or unpickling is, as for ``snn.Leaky``, not in that registry.)
 
     **Our choices** (the paper states none of them): the defaults :math:`\tau_m = 8`,
     :math:`\tau_s = 4`, :math:`\vartheta = 1` (SPEC.md, after TSSL-BP); the default surrogate,
@@ -187,7 +196,9 @@ class PSPLeaky(snn.Leaky):
         self.register_buffer("tau_s", torch.as_tensor(tau_s))
         self.register_buffer("psp", torch.zeros(0), False)
         self.register_buffer("spk", torch.zeros(0), False)
-        self._mem_out = self.mem
+        # plain attributes, not submodules: invisible to modules(), state_dict() and reset()
+        object.__setattr__(self, "_registered_states",
+                           (_RegisteredState(self, "psp"), _RegisteredState(self, "spk")))
 
     @property
     def tau_m(self) -> torch.Tensor:
@@ -216,15 +227,17 @@ class PSPLeaky(snn.Leaky):
                                  f"got {tuple(state.shape)}")
         if psp is not None:
             self.psp = psp
-        elif (self.mem if mem is None else mem) is not self._mem_out:
-            self.psp = torch.zeros_like(self.psp)  # state replaced from outside: restart
+        elif mem is not None and mem is not self.mem and self.psp.numel():
+            warnings.warn("PSPLeaky got a `mem` that is not the membrane it returned last, but "
+                          "no `psp`: it continues from the PSP it stored at its last step. Pass "
+                          "both states, `spk, psp, mem = lif(x, mem, psp)`, or call "
+                          "`lif.reset_mem()` to start a new sequence.", stacklevel=2)
         out = super().forward(input_, mem)
         spk = out[0] if isinstance(out, tuple) else out
         if self.psp.shape != spk.shape:
             self.psp = torch.zeros_like(spk)
         self.psp = psp_step(self.psp, spk, self.tau_s)
         self.spk = spk
-        self._mem_out = self.mem
         if self.init_hidden and not self.output:
             return self.psp
         return spk, self.psp, self.mem
@@ -238,13 +251,41 @@ class PSPLeaky(snn.Leaky):
 
     @classmethod
     def detach_hidden(cls) -> None:
-        """Detach ``mem`` and ``psp`` of every live ``PSPLeaky`` from the graph in place (TBPTT)."""
+        """Detach ``mem``, ``psp`` and ``spk`` of every live ``PSPLeaky`` in place (TBPTT)."""
         for neuron in cls.instances:
             if isinstance(neuron, cls):
-                neuron.mem.detach_()
-                neuron.psp.detach_()
+                for state in (neuron.mem, neuron.psp, neuron.spk):
+                    state.detach_()
 
     def extra_repr(self) -> str:
         """The parameters of the neuron, shown by ``print(neuron)``."""
         return (f"tau_m={self.tau_m.tolist()}, tau_s={self.tau_s.item()}, "
                 f"threshold={self.threshold.tolist()}, reset_mechanism={self.reset_mechanism!r}")
+
+
+class _RegisteredState(snn.Leaky):
+    """One state tensor of a :class:`PSPLeaky`, entered in snnTorch's registry of live neurons.
+
+    snnTorch's class methods ``snn.Leaky.reset_hidden()`` and ``detach_hidden()`` (called by
+    ``snntorch.utils.reset`` and ``snntorch.backprop.TBPTT``) zero or detach ``.mem`` of every
+    ``snn.Leaky`` in ``snn.SpikingNeuron.instances``. This member of the registry has no
+    membrane of its own: its ``mem`` *is* the owner's state ``name``, so those class methods
+    reset and detach the PSP and the spikes along with the owner's membrane.
+    """
+
+    def __init__(self, owner: PSPLeaky, name: str) -> None:
+        super().__init__(beta=0.0, spike_grad=atan())  # snnTorch's default does not pickle
+        object.__setattr__(self, "_owner", owner)  # not a submodule (that would be a cycle)
+        self._state_name = name
+
+    def _init_mem(self) -> None:
+        """No membrane buffer: ``mem`` is the owner's state (see the class docstring)."""
+
+    @property
+    def mem(self) -> torch.Tensor:
+        """The owner's state tensor."""
+        return getattr(self._owner, self._state_name)
+
+    @mem.setter
+    def mem(self, value: torch.Tensor) -> None:
+        setattr(self._owner, self._state_name, value)
