@@ -59,7 +59,11 @@ class SurrogateFunction(torch.autograd.Function):
 
 
 class _Surrogate:
-    """A picklable, printable ``spike_grad`` callable built from a derivative function."""
+    """A picklable, printable ``spike_grad`` callable built from a derivative function.
+
+    ``grad_fn`` must itself pickle: a module-level function, or a ``functools.partial`` of one
+    (not a closure), so that a neuron holding the surrogate can be saved whole.
+    """
 
     def __init__(self, name: str, grad_fn: GradFn, **params: float) -> None:
         self.name = name
@@ -72,6 +76,11 @@ class _Surrogate:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         return f"{self.name}({args})"
+
+
+def _rectangular_grad(z: torch.Tensor, width: float) -> torch.Tensor:
+    """The rectangle's derivative ``1/width`` where ``|z| < width/2``, else 0, in z's dtype."""
+    return (z.abs() < width / 2.0).to(z.dtype) * (1.0 / width)
 
 
 def rectangular(width: float = 1.0) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -104,12 +113,7 @@ def rectangular(width: float = 1.0) -> Callable[[torch.Tensor], torch.Tensor]:
         high-performance spiking neural networks. Frontiers in Neuroscience 12:331, 2018.
     """
     width = check_positive("width", width)
-    half, height = width / 2.0, 1.0 / width
-
-    def grad_fn(z: torch.Tensor) -> torch.Tensor:
-        return (z.abs() < half).to(z.dtype) * height
-
-    return _Surrogate("rectangular", grad_fn, width=width)
+    return _Surrogate("rectangular", partial(_rectangular_grad, width=width), width=width)
 
 
 def _bpsa_grad(z: torch.Tensor, threshold: float | torch.Tensor) -> torch.Tensor:

@@ -18,10 +18,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import snntorch.surrogate
 import torch
 
-from ..surrogate import masked
+from ..surrogate import atan, masked
 from ._recipe import Recipe
 
 __all__ = ["RECIPES", "masked_atan"]
@@ -53,11 +52,12 @@ def masked_atan(alpha: float = 2.0, p: float = 0.5) -> Callable[[torch.Tensor], 
         \frac{\partial o}{\partial z} = M \odot \frac{\alpha / 2}{1 + (\frac{\pi}{2}\alpha z)^2},
         \qquad M \sim \mathrm{Bernoulli}(1 - p)
 
-    ``snntorch.surrogate.atan(alpha)`` wrapped by :func:`snntorch_ext.surrogate.masked`;
-    ``p = 0`` is snnTorch's surrogate unchanged. The paper's Eq. 7 omits the factor 1/2 that
-    snnTorch and SpikingJelly (and the authors' BrainCog) use, which makes the surrogate
-    integrate to 2 instead of 1; we keep the factor. Recipes name it by import path because
-    their arguments must be plain data.
+    The derivative of ``snntorch.surrogate.atan(alpha)`` (:func:`snntorch_ext.surrogate.atan`,
+    which keeps the dtype of the membrane and pickles) wrapped by
+    :func:`snntorch_ext.surrogate.masked`; ``p = 0`` is the arctan surrogate unchanged. The
+    paper's Eq. 7 omits the factor 1/2 that snnTorch and SpikingJelly (and the authors'
+    BrainCog) use, which makes the surrogate integrate to 2 instead of 1; we keep the factor.
+    Recipes name it by import path because their arguments must be plain data.
 
     Example::
 
@@ -68,7 +68,7 @@ def masked_atan(alpha: float = 2.0, p: float = 0.5) -> Callable[[torch.Tensor], 
         L. Yang, F. Zhao, D. Zhao, Y. Zeng. Directly training temporal spiking neural network with
         sparse surrogate gradient. 2024 (Eq. 7, Table 2).
     """
-    return masked(snntorch.surrogate.atan(alpha=alpha), p=p)
+    return masked(atan(alpha=alpha), p=p)
 
 
 def _optimizer_kwargs(batch_size: int) -> dict[str, float]:
