@@ -39,6 +39,7 @@ from snntorch._neurons.neurons import SpikingNeuron
 from torch import nn
 
 from ._checks import check_finite, check_in_range, check_positive, check_positive_int
+from .neurons.psp import PSPLeaky
 from .utils import reset
 
 __all__ = ["ASF", "flow_ratio"]
@@ -161,7 +162,10 @@ class ASF(nn.Module):
         net: an ``nn.Sequential`` of synaptic modules (``Linear``, ``Conv1d/2d/3d``, average,
             adaptive-average and max pooling, ``Flatten``, ``Identity``, ``BatchNorm`` in eval
             mode only) and snnTorch neurons that subclass ``snn.Leaky`` (``beta = 1`` is IF,
-            ``beta < 1`` LIF) built with ``init_hidden=True``. Its last module must be synaptic.
+            ``beta < 1`` LIF; ``beta`` and ``threshold`` may be one number or one per neuron)
+            built with ``init_hidden=True``, whose output is their spikes (not
+            :class:`~snntorch_ext.PSPLeaky`, which passes on its PSP). Its last module must be
+            synaptic.
         num_steps: :math:`T`, the number of simulated steps.
         output_threshold: :math:`V_{\mathrm{th}}` of the output layer, only a scale of ``y``.
         ratio_momentum: :math:`m \in [0, 1]` of the ratio update.
@@ -339,13 +343,16 @@ class _FusedLeaky:
         mem = self.mem
         if self.reset == "zero":
             mem.addcmul_(mem, self.fired, value=-1.0)        # (1 - reset) * mem
-        if bool(self.beta != 1):
+        if bool((self.beta != 1).any()):                    # a number or one per neuron
             mem.mul_(self.beta)
         mem.add_(current)
         if self.reset == "subtract":
-            mem.add_(self.fired, alpha=-float(threshold))    # - reset * threshold
+            if threshold.numel() == 1:
+                mem.add_(self.fired, alpha=-float(threshold))  # - reset * threshold
+            else:
+                mem.sub_(self.fired * threshold)
         self.fired = torch.gt(mem, threshold, out=torch.empty_like(mem))
-        if bool(module.graded_spikes_factor != 1):
+        if bool((module.graded_spikes_factor != 1).any()):
             return self.fired * module.graded_spikes_factor
         return self.fired
 
@@ -360,6 +367,13 @@ def _check_network(net: nn.Module) -> nn.Sequential:
         if isinstance(module, SpikingNeuron):
             if not isinstance(module, snn.Leaky):
                 raise ValueError(f"{name}: ASF runs snn.Leaky and its subclasses only")
+            if isinstance(module, PSPLeaky):
+                raise ValueError(
+                    f"{name} passes its postsynaptic potential to the next layer, not spikes: "
+                    "ASF needs neurons whose output is their spikes (the next layer's input "
+                    "is counted as a spike count); use snn.Leaky(beta=1 - 1/tau_m, "
+                    "reset_mechanism='zero') for the same membrane"
+                )
             if not module.init_hidden:
                 raise ValueError(f"{name} must be built with init_hidden=True")
             learnable = [n for n, _ in module.named_parameters()]

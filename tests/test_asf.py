@@ -424,3 +424,29 @@ def test_recipes_build_and_run_one_step():
     full = snx.recipes.get("asf-mnist-if")
     assert (full.num_steps, full.epochs, full.batch_size) == (100, 125, 64)
     assert full.optimizer_kwargs == {"lr": 8.5e-4, "weight_decay": 5e-4}
+
+
+@pytest.mark.parametrize("reset", ["subtract", "zero"])
+def test_per_neuron_beta_and_threshold_tensors_run_as_snntorch_steps_them(reset):
+    torch.manual_seed(3)
+    beta = torch.linspace(0.5, 1.0, 7, dtype=torch.float64)
+    threshold = torch.linspace(0.2, 0.8, 7, dtype=torch.float64)
+    net = nn.Sequential(nn.Linear(5, 7, bias=False),
+                        snn.Leaky(beta=beta, threshold=threshold, reset_mechanism=reset,
+                                  spike_grad=snx.surrogate.atan(),
+                                  init_hidden=True), nn.Linear(7, 3, bias=False)).double()
+    x = torch.rand(10, 4, 5, dtype=torch.float64)
+    model = snx.ASF(net, num_steps=10)
+    assert asf_module._fusable(net[1])
+    out = model(x)
+    reference = snx.SpikingSequential(*net)(x).sum(0) / 10
+    torch.testing.assert_close(out, reference, rtol=0, atol=1e-12)
+    out.sum().backward()
+    assert net[0].weight.grad.abs().sum() > 0
+
+
+def test_psp_leaky_is_refused_because_it_passes_on_its_psp():
+    net = nn.Sequential(nn.Linear(5, 7, bias=False), snx.PSPLeaky(init_hidden=True),
+                        nn.Linear(7, 3, bias=False))
+    with pytest.raises(ValueError, match=r"net\[1\] \(PSPLeaky\).*not spikes"):
+        snx.ASF(net, num_steps=4)
