@@ -7,8 +7,10 @@ what is allowed, as the project promises for bad input.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import torch
+from torch import nn
 
 
 def check_positive(name: str, value: float) -> float:
@@ -59,3 +61,21 @@ def check_time_major(name: str, tensor: torch.Tensor, min_dim: int = 3) -> torch
             f"got {shape}"
         )
     return tensor
+
+
+STEP_RANK = {  # per-step input rank (batch included) that the first layer of a network fixes
+    nn.Linear: 2,
+    nn.Conv1d: 3, nn.AvgPool1d: 3, nn.MaxPool1d: 3, nn.AdaptiveAvgPool1d: 3,
+    nn.Conv2d: 4, nn.AvgPool2d: 4, nn.MaxPool2d: 4, nn.AdaptiveAvgPool2d: 4, nn.BatchNorm2d: 4,
+    nn.Conv3d: 5, nn.AvgPool3d: 5, nn.MaxPool3d: 5, nn.AdaptiveAvgPool3d: 5, nn.BatchNorm3d: 5,
+}
+
+
+def step_rank(modules: Iterable[nn.Module]) -> int | None:
+    """The per-step input rank fixed by the first layers, or None (a leading Flatten, ...)."""
+    for module in modules:
+        if type(module) in STEP_RANK:
+            return STEP_RANK[type(module)]
+        if not isinstance(module, nn.Identity):
+            return None
+    return None

@@ -38,7 +38,8 @@ import torch
 from snntorch._neurons.neurons import SpikingNeuron
 from torch import nn
 
-from ._checks import check_finite, check_in_range, check_positive, check_positive_int
+from ._checks import STEP_RANK as _RANK
+from ._checks import check_finite, check_in_range, check_positive, check_positive_int, step_rank
 from .neurons.psp import PSPLeaky
 from .utils import reset
 
@@ -47,12 +48,6 @@ __all__ = ["ASF", "flow_ratio"]
 RATIO_GUARD = 1e-3
 """Below this summed input current a layer's batch ratio is taken to be 1."""
 
-_RANK = {  # per-step input rank (batch included) that the first layer of a network fixes
-    nn.Linear: 2,
-    nn.Conv1d: 3, nn.AvgPool1d: 3, nn.MaxPool1d: 3, nn.AdaptiveAvgPool1d: 3,
-    nn.Conv2d: 4, nn.AvgPool2d: 4, nn.MaxPool2d: 4, nn.AdaptiveAvgPool2d: 4, nn.BatchNorm2d: 4,
-    nn.Conv3d: 5, nn.AvgPool3d: 5, nn.MaxPool3d: 5, nn.AdaptiveAvgPool3d: 5, nn.BatchNorm3d: 5,
-}
 _SYNAPTIC = (*_RANK, nn.BatchNorm1d, nn.Flatten, nn.Identity)
 _BATCHNORM = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)
 
@@ -203,7 +198,7 @@ class ASF(nn.Module):
         self.net = _check_network(net)
         count = sum(isinstance(m, SpikingNeuron) for m in net)
         self.register_buffer("ratios", torch.ones(count))
-        self._rank = _input_rank(net)
+        self._rank = step_rank(net)
 
     def extra_repr(self) -> str:
         return (f"num_steps={self.num_steps}, output_threshold={self.output_threshold}, "
@@ -394,12 +389,3 @@ def _check_network(net: nn.Module) -> nn.Sequential:
         )
     return net
 
-
-def _input_rank(net: nn.Sequential) -> int | None:
-    """The per-step input rank fixed by the first layers, or None (a leading Flatten, ...)."""
-    for module in net:
-        if type(module) in _RANK:
-            return _RANK[type(module)]
-        if not isinstance(module, nn.Identity):
-            return None
-    return None

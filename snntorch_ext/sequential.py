@@ -19,7 +19,7 @@ import torch
 from snntorch._neurons.neurons import SpikingNeuron
 from torch import nn
 
-from ._checks import check_time_major
+from ._checks import check_time_major, step_rank
 from .utils import reset
 
 __all__ = ["SpikingSequential"]
@@ -61,6 +61,14 @@ class SpikingSequential(nn.Sequential):
     * a module with the attribute ``multi_step = True`` receives the ``[T, B, ...]`` tensor as is
       (e.g. dropout with one mask shared over time).
 
+    **Layout.** Input and output are time-major, ``[T, B, ...]``, like snnTorch's recordings
+    and ``nn.RNN``'s default. ``batch_first=True`` (as in ``nn.RNN``) takes and returns
+    ``[B, T, ...]`` instead. Where the first layer fixes the rank of one step (``Linear``: a
+    step is ``[B, F]`` or ``[B, ..., F]``; ``Conv2d``: ``[B, C, H, W]``, ...), an input of
+    any other rank, such as a single step ``[B, F]`` without its time dimension, is a
+    ValueError naming the expected layout. A batch-first tensor has the same rank as a
+    time-major one, so it cannot be detected: pass ``batch_first=True`` for it.
+
     The indexing, ``state_dict`` layout and per-step semantics are those of ``nn.Sequential``:
     ``net[0]``, ``net[2].mem`` etc. work as usual, and calling the layers one step at a time in a
     loop (snnTorch's tutorial style) gives the same outputs.
@@ -69,16 +77,61 @@ class SpikingSequential(nn.Sequential):
 
         y[t] = f_L \circ \cdots \circ f_1 (x[t]), \qquad t = 1, \dots, T
 
+    Args:
+        *args: the layers, as for ``nn.Sequential`` (or one ``OrderedDict`` of them).
+        batch_first: take and return ``[B, T, ...]`` instead of ``[T, B, ...]``.
+
+    Raises:
+        ValueError: at ``forward``, for an input whose rank does not match the first layer's
+            step plus a time dimension, or that has fewer than two dimensions.
+
     Example::
 
         >>> import torch, torch.nn as nn, snntorch as snn, snntorch_ext as snx
         >>> net = snx.SpikingSequential(nn.Linear(3, 2), snn.Leaky(beta=0.5, init_hidden=True))
         >>> net(torch.ones(4, 5, 3)).shape
         torch.Size([4, 5, 2])
+        >>> batch_first = snx.SpikingSequential(nn.Linear(3, 2),
+        ...                                     snn.Leaky(beta=0.5, init_hidden=True),
+        ...                                     batch_first=True)
+        >>> batch_first(torch.ones(5, 4, 3)).shape
+        torch.Size([5, 4, 2])
     """
 
+    def __init__(self, *args: nn.Module, batch_first: bool = False) -> None:
+        super().__init__(*args)
+        if not isinstance(batch_first, bool):
+            raise ValueError(f"batch_first must be True or False, got {batch_first!r}")
+        self.batch_first = batch_first
+
+    def extra_repr(self) -> str:
+        """``batch_first=True`` when set, as ``nn.RNN`` shows it."""
+        return "batch_first=True" if self.batch_first else ""
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102 (documented above)
+        self._check_layout(x)
+        if self.batch_first:
+            return self._forward(x.transpose(0, 1)).transpose(0, 1)
+        return self._forward(x)
+
+    def _check_layout(self, x: torch.Tensor) -> None:
+        layout = "[B, T, ...]" if self.batch_first else "[T, B, ...]"
+        rank = step_rank(self)
+        linear = rank == 2  # nn.Linear also takes [B, ..., F]: a rank of at least 3 then
+        if (isinstance(x, torch.Tensor) and rank is not None
+                and (x.dim() < rank + 1 if linear else x.dim() != rank + 1)):
+            first = type(self[0]).__name__ if len(self) else ""
+            single = (" (a single step has no time dimension: add one with x.unsqueeze("
+                      f"{int(self.batch_first)}))" if x.dim() == rank else "")
+            raise ValueError(
+                f"x must be a whole sequence {layout} with {'at least ' * linear}{rank + 1} "
+                f"dims for a network that starts with {first} (one step has {rank}){single}, "
+                "got shape "
+                f"{tuple(x.shape)}"
+            )
         check_time_major("x", x, min_dim=2)
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
         reset(self)
         steps = x.shape[0]
         # A time-constant input (stride 0 over time) is carried as one step, ``same``, until a

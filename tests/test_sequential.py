@@ -54,8 +54,43 @@ def test_multi_step_modules_get_the_whole_sequence():
 
 
 def test_rejects_input_without_time_axis():
-    with pytest.raises(ValueError, match="x must be a time-major tensor"):
+    with pytest.raises(ValueError, match=r"x must be a whole sequence \[T, B, \.\.\.\]"):
         snx.SpikingSequential(nn.Linear(2, 2))(torch.rand(2))
+    with pytest.raises(ValueError, match="x must be a time-major tensor"):
+        snx.SpikingSequential(nn.Flatten())(torch.rand(2))
+
+
+@pytest.mark.parametrize("net,step", [
+    (snx.SpikingSequential(nn.Linear(3, 2), snn.Leaky(beta=0.5, init_hidden=True)), (4, 3)),
+    (snx.SpikingSequential(nn.Conv2d(1, 2, 3), snn.Leaky(beta=0.5, init_hidden=True)),
+     (4, 1, 5, 5)),
+    (snx.SpikingSequential(nn.Conv2d(1, 2, 3), batch_first=True), (4, 1, 5, 5)),
+])
+def test_a_single_step_is_a_clear_error_naming_the_layout(net, step):
+    layout = r"\[B, T, \.\.\.\]" if net.batch_first else r"\[T, B, \.\.\.\]"
+    with pytest.raises(ValueError, match=rf"whole sequence {layout}.*single step.*unsqueeze"):
+        net(torch.rand(*step))
+
+
+def test_batch_first_takes_and_returns_batch_major_like_nn_rnn():
+    torch.manual_seed(0)
+    layers = [nn.Conv2d(1, 3, 3), snn.Leaky(beta=0.8, init_hidden=True), nn.Flatten(),
+              nn.Linear(27, 4), snn.Leaky(beta=0.8, init_hidden=True)]
+    time_major = snx.SpikingSequential(*layers)
+    batch_first = snx.SpikingSequential(*layers, batch_first=True)
+    x = torch.rand(6, 2, 1, 5, 5) * 2                   # [T, B, ...]
+    out = batch_first(x.transpose(0, 1))
+    assert out.shape == (2, 6, 4)
+    torch.testing.assert_close(out, time_major(x).transpose(0, 1))
+    assert "batch_first=True" in repr(batch_first)
+    assert batch_first.state_dict().keys() == time_major.state_dict().keys()
+    with pytest.raises(ValueError, match="batch_first"):
+        snx.SpikingSequential(nn.Linear(2, 2), batch_first=1)
+
+
+def test_linear_first_still_takes_extra_feature_dims():
+    net = snx.SpikingSequential(nn.Linear(3, 2), snn.Leaky(beta=0.5, init_hidden=True))
+    assert net(torch.rand(4, 2, 5, 3)).shape == (4, 2, 5, 2)
 
 
 def _conv_bn_net():
