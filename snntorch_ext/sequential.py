@@ -59,7 +59,8 @@ class SpikingSequential(nn.Sequential):
       tuple (``output=True``) the first element, the value passed on to the next layer, is
       kept;
     * a module with the attribute ``multi_step = True`` receives the ``[T, B, ...]`` tensor as is
-      (e.g. dropout with one mask shared over time).
+      (e.g. dropout with one mask shared over time); one with ``stateful = True`` is stepped
+      like a neuron (e.g. that dropout with ``per_step=True``).
 
     **Layout.** Input and output are time-major, ``[T, B, ...]``, like snnTorch's recordings
     and ``nn.RNN``'s default. ``batch_first=True`` (as in ``nn.RNN``) takes and returns
@@ -153,7 +154,7 @@ class SpikingSequential(nn.Sequential):
     def _run(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
         if getattr(module, "multi_step", False):
             return module(x)
-        if isinstance(module, SpikingNeuron):
+        if isinstance(module, SpikingNeuron) or getattr(module, "stateful", False):
             return _step_neuron(module, x.unbind(0))
         steps, batch = x.shape[:2]
         y = module(x.reshape(steps * batch, *x.shape[2:]))

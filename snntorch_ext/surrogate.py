@@ -15,10 +15,13 @@ Example::
 
 from __future__ import annotations
 
+import sys
+import warnings
 from collections.abc import Callable
 from functools import partial
 
 import torch
+from snntorch._neurons.neurons import SpikingNeuron
 
 from ._checks import check_in_range, check_positive
 
@@ -144,7 +147,8 @@ def bpsa(threshold: float = 0.5) -> Callable[[torch.Tensor], torch.Tensor]:
 
     The callable receives ``z = mem - threshold`` like every snnTorch surrogate, so it must be
     told the neuron's ``threshold`` to recover :math:`u = z + \vartheta`. Give it the same value
-    as the neuron. :class:`~snntorch_ext.BPSTALeaky` (``spatial=True``) reads its own,
+    as the neuron: called by a snnTorch neuron with another threshold, it warns (once per
+    neuron). :class:`~snntorch_ext.BPSTALeaky` (``spatial=True``) reads its own,
     possibly learnable, threshold at every step instead.
 
     Args:
@@ -173,7 +177,49 @@ def bpsa(threshold: float = 0.5) -> Callable[[torch.Tensor], torch.Tensor]:
         (arXiv:2110.08858).
     """
     threshold = check_positive("threshold", threshold)
-    return _Surrogate("bpsa", partial(_bpsa_grad, threshold=threshold), threshold=threshold)
+    return _BPSA("bpsa", partial(_bpsa_grad, threshold=threshold), threshold=threshold)
+
+
+class _BPSA(_Surrogate):
+    """:func:`bpsa`'s callable: warns once per neuron whose threshold is not the one it was given.
+
+    It receives only ``z = mem - threshold``; the neuron that calls it (snnTorch's ``fire`` and
+    ``mem_reset`` call ``self.spike_grad(mem - self.threshold)``) is found one or two frames up.
+    """
+
+    def __init__(self, name: str, grad_fn: GradFn, **params: float) -> None:
+        super().__init__(name, grad_fn, **params)
+        self._checked: set[int] = set()
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_checked": set()}
+
+    def __call__(self, z: torch.Tensor) -> torch.Tensor:
+        if not torch.compiler.is_compiling():
+            self._check_caller(sys._getframe(1))
+        return super().__call__(z)
+
+    def _check_caller(self, frame) -> None:
+        for _ in range(3):
+            if frame is None:
+                return
+            neuron = frame.f_locals.get("self")
+            if isinstance(neuron, SpikingNeuron) and neuron.spike_grad is self:
+                break
+            frame = frame.f_back
+        else:
+            return
+        if id(neuron) in self._checked:
+            return
+        self._checked.add(id(neuron))
+        expected = self.params["threshold"]
+        actual = neuron.threshold.detach()
+        if not torch.allclose(actual, torch.full_like(actual, expected), rtol=1e-6, atol=0.0):
+            warnings.warn(
+                f"bpsa(threshold={expected}) is the spike_grad of {type(neuron).__name__} with "
+                f"threshold {actual.tolist()}: its gradient 1/u uses u = z + {expected}; pass "
+                f"the neuron's threshold, bpsa(threshold=...), or use snx.BPSTALeaky, which "
+                "reads its own", stacklevel=4)
 
 
 def _piecewise_linear_grad(z: torch.Tensor, alpha: float) -> torch.Tensor:

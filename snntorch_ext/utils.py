@@ -14,6 +14,8 @@ import torch
 from snntorch._neurons.neurons import SpikingNeuron
 from torch import nn
 
+from .dropout import TimeSharedDropout
+
 __all__ = ["neurons", "reset"]
 
 
@@ -43,7 +45,8 @@ def reset(net: nn.Module) -> nn.Module:
     The hidden state of a neuron is what snnTorch registers as *non-persistent* buffers
     (``register_buffer(name, tensor, persistent=False)``); subclasses that follow that
     convention (every neuron of this package does) are reset too. Shapes are kept, like
-    snnTorch's ``reset_hidden``.
+    snnTorch's ``reset_hidden``. The per-step mask of a
+    :class:`~snntorch_ext.TimeSharedDropout` (``per_step=True``) is forgotten as well.
 
     Two differences from ``snntorch.utils.reset`` of snnTorch 1.0, which calls the class-wide
     ``reset_hidden()``: neurons of *other* networks in the same process are left alone, and
@@ -68,4 +71,7 @@ def reset(net: nn.Module) -> nn.Module:
             state = getattr(neuron, name)
             if isinstance(state, torch.Tensor):
                 setattr(neuron, name, torch.zeros_like(state))
+    for module in net.modules():
+        if isinstance(module, TimeSharedDropout):
+            module.reset_mask()
     return net

@@ -82,3 +82,12 @@ def test_masked_atan_keeps_dtype_and_snntorch_gradient():
     torch.testing.assert_close(grad.float(), reference)
     spk, grad = _spikes_and_grad(masked_atan(alpha=2.0, p=0.5), z)
     assert spk.dtype == grad.dtype == torch.float64
+
+
+def test_per_step_dropout_pickles_and_follows_snntorch_resets_after_loading():
+    drop = snx.TimeSharedDropout(0.5, per_step=True)
+    drop(torch.ones(2, 4))
+    for copy in _round_trips(drop):
+        assert torch.equal(copy.mask, drop.mask)
+        copy.reset_mask()
+        assert copy.mask.numel() == 0

@@ -58,6 +58,10 @@ torch.manual_seed(0)
 # :math:`\max(0, \alpha (1 - \alpha |z|))` with :math:`\alpha = 2`. The paper's neuron is a
 # LIF with :math:`\tau = 2` and threshold 0.5 that integrates :math:`(x - u)/\tau`;
 # :class:`snntorch_ext.MSGLeaky` is that neuron as an ``snn.Leaky`` with MSG by default.
+# Its input is scaled by :math:`1/\tau = 1/2` against the threshold 0.5, so a neuron fires
+# only where its input current reaches 1: the paper's networks put batch norm after every
+# convolution, which learns that scale. In a conv or linear stack without batch norm, scale
+# the weights (or the input) up, or the layers may stay silent.
 
 lif_plain = snn.Leaky(beta=0.5, threshold=0.5, reset_mechanism="zero",
                       spike_grad=snx.surrogate.piecewise_linear(alpha=2.0))

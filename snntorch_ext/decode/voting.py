@@ -67,6 +67,13 @@ class Voting(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Average each class's group of neurons: ``[..., C*k] -> [..., C]``."""
+        if isinstance(x, tuple):
+            raise ValueError(
+                f"x must be a tensor [..., num_classes * neurons_per_class = {self.in_features}], "
+                f"got a tuple of {len(x)}: the (spk, mem) of an snnTorch neuron built with "
+                "output=True; pass the spikes (spk), build the neuron with output=False, or use "
+                "snx.SpikingSequential, which passes the first element on"
+            )
         if not isinstance(x, torch.Tensor) or x.dim() < 1 or x.shape[-1] != self.in_features:
             shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
             raise ValueError(f"x must be [..., num_classes * neurons_per_class = "

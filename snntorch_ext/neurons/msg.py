@@ -42,6 +42,12 @@ class MSGLeaky(snn.Leaky):
     ``learn_beta`` (the input gain :math:`1 - \beta` then learns with :math:`\beta`, as in a
     parametric LIF), ``reset_hidden()`` and :func:`snntorch_ext.utils.reset`.
 
+    **Without batch norm the input is halved.** The factor :math:`1 - \beta = 1/\tau` (1/2 by
+    default) scales the input current against the threshold 0.5, so a layer fires only where
+    its input reaches 1. The paper's networks normalise every convolution with batch norm,
+    which learns the scale; in a network without it (a plain conv or linear stack), initialise
+    or scale the weights for inputs near 1, or the layers may stay silent.
+
     Args:
         beta: decay :math:`\beta = 1 - 1/\tau` in :math:`[0, 1)`; default 0.5 (:math:`\tau = 2`).
         threshold: firing threshold :math:`\vartheta > 0`; default 0.5.
@@ -54,7 +60,8 @@ class MSGLeaky(snn.Leaky):
             ``learn_beta``, ``learn_threshold``, ``reset_delay``, ...).
 
     Raises:
-        ValueError: if ``beta`` is outside :math:`[0, 1)` or ``threshold`` is not > 0.
+        ValueError: if ``beta`` is outside :math:`[0, 1)` or ``threshold`` (a number, or every
+            entry of a tensor) is not > 0.
 
     Example::
 
@@ -74,7 +81,10 @@ class MSGLeaky(snn.Leaky):
         decay = torch.as_tensor(beta, dtype=torch.float64, device="cpu")
         if decay.numel() == 0 or not bool(((decay >= 0) & (decay < 1)).all()):
             raise ValueError(f"beta must lie in [0, 1) (beta = 1 - 1/tau), got {beta!r}")
-        if not isinstance(threshold, torch.Tensor):
+        if isinstance(threshold, torch.Tensor):
+            for value in threshold.detach().flatten().tolist() or [threshold]:
+                check_positive("threshold", value)
+        else:
             threshold = check_positive("threshold", threshold)
         super().__init__(beta, threshold=threshold,
                          spike_grad=masked(p=0.5) if spike_grad is None else spike_grad,

@@ -18,6 +18,7 @@ import snntorch as snn
 import torch
 
 from .._checks import check_positive
+from .._registry import RegisteredState
 from ..surrogate import atan
 
 __all__ = ["PSPLeaky", "psp_step"]
@@ -198,7 +199,7 @@ class PSPLeaky(snn.Leaky):
         self.register_buffer("spk", torch.zeros(0), False)
         # plain attributes, not submodules: invisible to modules(), state_dict() and reset()
         object.__setattr__(self, "_registered_states",
-                           (_RegisteredState(self, "psp"), _RegisteredState(self, "spk")))
+                           (RegisteredState(self, "psp"), RegisteredState(self, "spk")))
 
     @property
     def tau_m(self) -> torch.Tensor:
@@ -262,30 +263,3 @@ class PSPLeaky(snn.Leaky):
         return (f"tau_m={self.tau_m.tolist()}, tau_s={self.tau_s.item()}, "
                 f"threshold={self.threshold.tolist()}, reset_mechanism={self.reset_mechanism!r}")
 
-
-class _RegisteredState(snn.Leaky):
-    """One state tensor of a :class:`PSPLeaky`, entered in snnTorch's registry of live neurons.
-
-    snnTorch's class methods ``snn.Leaky.reset_hidden()`` and ``detach_hidden()`` (called by
-    ``snntorch.utils.reset`` and ``snntorch.backprop.TBPTT``) zero or detach ``.mem`` of every
-    ``snn.Leaky`` in ``snn.SpikingNeuron.instances``. This member of the registry has no
-    membrane of its own: its ``mem`` *is* the owner's state ``name``, so those class methods
-    reset and detach the PSP and the spikes along with the owner's membrane.
-    """
-
-    def __init__(self, owner: PSPLeaky, name: str) -> None:
-        super().__init__(beta=0.0, spike_grad=atan())  # snnTorch's default does not pickle
-        object.__setattr__(self, "_owner", owner)  # not a submodule (that would be a cycle)
-        self._state_name = name
-
-    def _init_mem(self) -> None:
-        """No membrane buffer: ``mem`` is the owner's state (see the class docstring)."""
-
-    @property
-    def mem(self) -> torch.Tensor:
-        """The owner's state tensor."""
-        return getattr(self._owner, self._state_name)
-
-    @mem.setter
-    def mem(self, value: torch.Tensor) -> None:
-        setattr(self._owner, self._state_name, value)
