@@ -8,7 +8,10 @@ Example::
     lif = snn.Leaky(beta=0.9, spike_grad=snx.surrogate.rectangular(width=1.0))
 """
 
-from . import data, decode, engine, functional, metrics, models, neurons, recipes, surrogate, utils
+import importlib
+from typing import Any
+
+from . import decode, functional, metrics, models, neurons, recipes, surrogate, utils
 from .asf import ASF
 from .decode import TWO, TemporallyWeightedOutput, Voting
 from .dropout import TimeSharedDropout
@@ -16,6 +19,18 @@ from .neurons import BPSTALeaky, MSGLeaky, PSPLeaky
 from .sequential import SpikingSequential
 
 __version__ = "0.1.0"
+
+_LAZY = ("data", "engine")  # loaded on first use: they import torchvision, tonic and tqdm
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return importlib.import_module(f".{name}", __name__)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
 
 __all__ = [
     "ASF",

@@ -9,13 +9,32 @@ Example::
     >>> test = snx.data.mnist_offline("~/.cache/snntorch_ext", train=False)  # doctest: +SKIP
 """
 
-from .events import EventFrames, cifar10_dvs, dvs_gesture, ncaltech101, nmnist
-from .imagenet import imagenet
-from .offline import mnist_offline
-from .static import cifar10, cifar100, mnist, mnist_transform
-from .subset import balanced_subset
-from .synthetic import nmnist_synthetic, saccade_events
+from __future__ import annotations
 
-__all__ = ["EventFrames", "balanced_subset", "cifar10", "cifar100", "cifar10_dvs", "dvs_gesture",
-           "imagenet", "mnist", "mnist_offline", "mnist_transform", "ncaltech101", "nmnist",
-           "nmnist_synthetic", "saccade_events"]
+import importlib
+from typing import Any
+
+_SOURCES = {  # public name: submodule. Submodules load on first use, so that importing the
+    # package pulls in no data-set library (torchvision, tonic) until a data set is asked for.
+    "EventFrames": "events", "cifar10_dvs": "events", "dvs_gesture": "events",
+    "ncaltech101": "events", "nmnist": "events",
+    "imagenet": "imagenet",
+    "mnist_offline": "offline",
+    "cifar10": "static", "cifar100": "static", "mnist": "static", "mnist_transform": "static",
+    "balanced_subset": "subset",
+    "nmnist_synthetic": "synthetic", "saccade_events": "synthetic",
+}
+
+__all__ = sorted(_SOURCES)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _SOURCES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_SOURCES[name]}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
