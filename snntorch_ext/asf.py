@@ -67,7 +67,7 @@ def flow_ratio(fi: torch.Tensor, fo: torch.Tensor) -> torch.Tensor:
 
     The sums run over every unit of the layer and every sample of the batch; units whose input
     fell short of their spike count (in particular every unit with negative summed input) are
-    left out, as SPEC section 3 states.
+    left out (our choice, see :ref:`design-asf`).
 
     Args:
         fi: summed input current :math:`\mathcal{FI}` of the layer, any shape.
@@ -146,11 +146,11 @@ class ASF(nn.Module):
     The input counts :math:`\mathcal{FO}^0 = \sum_t x(t)` feed the first layer. What backward
     keeps is one count tensor per layer, never a time axis.
 
-    Choices where the paper is silent (SPEC section 3): ``MaxPool`` runs on the counts in the
-    equivalent network, as the reference code does (the simulation itself pools every step);
-    that routes the gradient to the unit with the most spikes, an approximation. The value of
-    ``y`` is always the simulated :math:`V^N(T)`, exactly, even where such an approximation
-    makes the equivalent network's value differ. Neuron parameters (``learn_beta``,
+    Choices where the paper is silent (ours, see :ref:`design-asf`): ``MaxPool`` runs on the
+    counts in the equivalent network, as the reference code does (the simulation itself pools
+    every step); that routes the gradient to the unit with the most spikes, an approximation.
+    The value of ``y`` is always the simulated :math:`V^N(T)`, exactly, even where such an
+    approximation makes the equivalent network's value differ. Neuron parameters (``learn_beta``,
     ``learn_threshold``) get no gradient from this rule, so neurons with parameters are refused.
 
     Args:

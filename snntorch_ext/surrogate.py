@@ -365,7 +365,10 @@ def masked(spike_grad: Callable[[torch.Tensor], torch.Tensor] | None = None, p: 
     ``p`` is the probability of *dropping* an entry; ``p = 0`` is exactly the base surrogate.
     The mask has the shape of the membrane potential ``z = mem - threshold`` and is drawn inside
     backward, so a forward pass whose output gets no gradient draws nothing, and the spikes are
-    bit-identical with and without the mask.
+    bit-identical with and without the mask. That shape is our choice (see
+    :ref:`design-msg`): the paper's text defines the mask "congruent in shape to W" and applies
+    it to the gradient computed with the surrogate (Eq. 11); we mask the surrogate derivative
+    itself, one entry per neuron, time step and sample, which is what a ``spike_grad`` sees.
 
     The mask is a separate identity-forward autograd function in front of the base surrogate,
     so ``spike_grad`` can be any snnTorch-style callable: this package's surrogates or

@@ -29,9 +29,11 @@ class asf_mse_loss:  # noqa: N801 (lower case like snntorch.functional.mse_count
         \qquad y = \frac{V^N(T)}{T \cdot V_{\mathrm{th}}}
 
     ``y`` is the ``[B, C]`` output of :class:`~snntorch_ext.ASF`; ``Y`` is the one-hot code of
-    class labels ``[B]`` or a given target ``[B, C]``. Summed over classes, averaged over the
-    batch (``reduction="mean"``), so :math:`\partial L / \partial y = (y - Y) / B` as in the
-    paper's Eq. 7.
+    class labels ``[B]`` or a given target ``[B, C]``. Summed over classes as in the paper's
+    Eq. 5, which is written for one sample; the average over the batch, the factor
+    :math:`1/B` (``reduction="mean"``, so :math:`\partial L / \partial y = (y - Y) / B`), is
+    our choice, as in PyTorch's losses; ``reduction="sum"`` leaves it out (see
+    :ref:`design-asf`).
 
     Args:
         reduction: ``"mean"`` (over the batch; a 0-dim tensor), ``"sum"`` (0-dim) or

@@ -25,7 +25,7 @@ NeuronFactory = Callable[[], nn.Module]
 
 
 def ssl_neuron() -> PSPLeaky:
-    r"""The paper's neuron, SPEC.md's defaults: ``PSPLeaky(tau_m=8, tau_s=4, threshold=1)``.
+    r"""The paper's neuron with our defaults: ``PSPLeaky(tau_m=8, tau_s=4, threshold=1)``.
 
     .. math::
 

@@ -120,7 +120,8 @@ class PSPLeaky(snn.Leaky):
     ``copy.deepcopy`` or unpickling is, as for ``snn.Leaky``, not in that registry.)
 
     **Our choices** (the paper states none of them): the defaults :math:`\tau_m = 8`,
-    :math:`\tau_s = 4`, :math:`\vartheta = 1` (SPEC.md, after TSSL-BP); the default surrogate,
+    :math:`\tau_s = 4`, :math:`\vartheta = 1` (after TSSL-BP, see :ref:`design-ssl`); the
+    default surrogate,
     snnTorch's own default arctan with :math:`\alpha = 2` (:func:`snntorch_ext.surrogate.atan`,
     which keeps the dtype): the paper does not name its surrogate, and with STBP's rectangle of
     width 1 the default-initialised N-MNIST network of :func:`snntorch_ext.models.ssl_nmnist`
