@@ -50,15 +50,19 @@ def _parser() -> argparse.ArgumentParser:
 
 def _list() -> None:
     rows = [("recipe", "paper", "table row", "dataset", "network", "T", "epochs", "quick")]
+    groups = [""]
     for recipe in all_recipes().values():
         quick = recipe.quick_variant()
+        groups.append(recipe.group)
         rows.append((
             recipe.name, recipe.paper, recipe.table, recipe.dataset.rpartition(":")[2],
             recipe.network.rpartition(":")[2], str(recipe.num_steps), str(recipe.epochs),
             f"{quick.dataset.rpartition(':')[2]}, T={quick.num_steps}, {quick.epochs} ep",
         ))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
+    for index, (row, group) in enumerate(zip(rows, groups, strict=True)):
+        if group and group != groups[index - 1]:
+            print(f"-- {group}:")  # the rows of one block of a paper's table, together
         cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
         print("  ".join(cells).rstrip())
 

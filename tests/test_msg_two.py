@@ -488,8 +488,58 @@ def test_ablation_rows_differ_only_in_mask_and_two():
         quick = recipe.quick_variant()
         assert recipe.decoder_kwargs["beta"] == quick.decoder_kwargs["beta"] == beta
         fields = {f.name for f in dataclasses.fields(recipe)} - {
-            "name", "table", "spike_grad_kwargs", "decoder_kwargs", "notes", "quick"}
+            "name", "table", "spike_grad_kwargs", "decoder_kwargs", "notes", "quick", "group"}
         assert all(getattr(recipe, f) == getattr(rows["none"], f) for f in fields)
+
+
+# Table 2 of Yang et al. 2024: (dataset, network, SG type) -> accuracies of None, TWO, MSG, both
+TABLE2 = {
+    ("cifar100", "resnet18", "atan"): (68.79, 68.98, 69.08, 69.21),
+    ("cifar10_dvs", "resnet18", "atan"): (72.90, 74.40, 78.30, 79.10),
+    ("cifar10_dvs", "vggsnn", "pl"): (82.70, 83.20, 83.30, 83.90),
+}
+_SURROGATES = {"atan": ("snntorch_ext.recipes.msg:masked_atan", {"alpha": 2.0}),
+               "pl": ("snntorch_ext.surrogate:masked", {})}
+
+
+def test_every_row_of_table2_has_a_recipe_in_its_block():
+    blocks = {}
+    for recipe in snx.recipes.all_recipes().values():
+        if recipe.name.startswith("msg-") and recipe.table.startswith("Table 2"):
+            blocks.setdefault(recipe.group, []).append(recipe)
+    assert len(blocks) == 3 and sum(map(len, blocks.values())) == 12
+    found = {}
+    for group, rows in blocks.items():
+        dataset, network = rows[0].dataset.rpartition(":")[2], rows[0].network.rpartition(":")[2]
+        kind = "atan" if "masked_atan" in rows[0].spike_grad or "AtanGrad" in group else "pl"
+        steps = 4 if dataset == "cifar100" else 10
+        accuracies = []
+        for recipe, (p, beta) in zip(rows, ((0.0, 1.0), (0.0, 0.7), (0.5, 1.0), (0.5, 0.7)),
+                                     strict=True):
+            assert recipe.group == group and recipe.table.startswith(group)
+            assert (recipe.dataset.rpartition(":")[2], recipe.network.rpartition(":")[2]) == \
+                (dataset, network)
+            assert recipe.num_steps == recipe.decoder_kwargs["num_steps"] == steps
+            assert recipe.decoder_kwargs["beta"] == beta
+            path, kwargs = _SURROGATES[kind]
+            if p == 0.0 and kind == "pl":
+                assert recipe.spike_grad == "snntorch_ext.surrogate:piecewise_linear"
+            else:
+                assert recipe.spike_grad == path
+                assert recipe.spike_grad_kwargs == {**kwargs, "p": p}
+            accuracies.append(float(recipe.table.rpartition(": ")[2]))
+        found[(dataset, network, kind)] = tuple(accuracies)
+    assert found == TABLE2
+
+
+def test_list_groups_the_table2_blocks(capsys):
+    from snntorch_ext.cli import main
+    assert main(["list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    for block in ("CIFAR100, ResNet18, AtanGrad", "DVS-CIFAR10, ResNet18, AtanGrad",
+                  "DVS-CIFAR10, VGGSNN, PLGrad"):
+        start = lines.index(f"-- Table 2, {block}:")
+        assert all(f"Table 2, {block}," in line for line in lines[start + 1:start + 5])
 
 
 class RecordingTWO(snx.TWO):

@@ -54,7 +54,9 @@ class Recipe:
     4. ``loss = loss(**loss_kwargs)(out, labels)`` and ``scores = predict(out)`` (``[B, C]``, for
        accuracy).
 
-    ``quick`` holds the field overrides of the CPU quick variant (``--quick``).
+    ``quick`` holds the field overrides of the CPU quick variant (``--quick``). ``group`` names
+    the block of a paper's table that the recipe is a row of (e.g. one of the three blocks of
+    the MSG paper's Table 2), empty if it stands alone; ``snntorch-ext list`` shows it.
 
     Example::
 
@@ -95,6 +97,7 @@ class Recipe:
     schedule_kwargs: dict[str, Any] = field(default_factory=dict)
     notes: str = ""
     quick: dict[str, Any] = field(default_factory=dict)
+    group: str = ""
 
     def quick_variant(self) -> Recipe:
         """This recipe with the ``quick`` overrides applied (and ``quick`` emptied)."""

@@ -109,7 +109,8 @@ def _recipe(name: str, table: str, *, dataset: str, num_classes: int, network: s
             num_steps: int, batch_size: int, event: bool, quick_network: dict[str, Any],
             p: float = 0.5, surrogate: str = "pl", two: bool = True, epochs: int = 300,
             dataset_kwargs: dict[str, Any] | None = None,
-            network_kwargs: dict[str, Any] | None = None, notes: str = "") -> Recipe:
+            network_kwargs: dict[str, Any] | None = None, notes: str = "",
+            group: str = "") -> Recipe:
     spike_grad, spike_grad_kwargs = _surrogate(surrogate, p)
     beta = 0.7 if two else 1.0
     quick = _quick(event, num_steps, quick_network)
@@ -118,6 +119,7 @@ def _recipe(name: str, table: str, *, dataset: str, num_classes: int, network: s
         name=name,
         paper=PAPER,
         table=table,
+        group=group,
         dataset=dataset,
         dataset_kwargs=dataset_kwargs or {},
         num_classes=num_classes,
@@ -180,20 +182,34 @@ _TABLE1 = [
                   "120 is our choice. Standard random resized crop + flip. "),
 ]
 
-_ABLATION_ROWS = {  # name suffix: (p, two, accuracy of Table 2, DVS-CIFAR10 ResNet18 AtanGrad)
-    "none": (0.0, False, "72.90"),
-    "two": (0.0, True, "74.40"),
-    "msg": (0.5, False, "78.30"),
-    "msg-two": (0.5, True, "79.10"),
+_ABLATION_ROWS = {  # name suffix: (p, two)
+    "none": (0.0, False),
+    "two": (0.0, True),
+    "msg": (0.5, False),
+    "msg-two": (0.5, True),
 }
+_CIFAR100 = {"dataset": "snntorch_ext.data:cifar100", "num_classes": 100, "num_steps": 4,
+             "batch_size": 128, "event": False}
+_ABLATION_BLOCKS = {  # name prefix: (block of Table 2, settings, surrogate, accuracies by row)
+    "msg-ablation-": ("DVS-CIFAR10, ResNet18, AtanGrad", {**_DVS, **_RESNET18}, "atan",
+                      ("72.90", "74.40", "78.30", "79.10")),
+    "msg-ablation-cifar100-": ("CIFAR100, ResNet18, AtanGrad", {**_CIFAR100, **_RESNET18},
+                               "atan", ("68.79", "68.98", "69.08", "69.21")),
+    "msg-ablation-vggsnn-": ("DVS-CIFAR10, VGGSNN, PLGrad", {**_DVS, **_VGGSNN}, "pl",
+                             ("82.70", "83.20", "83.30", "83.90")),
+}
+_SURROGATE_NOTES = {"atan": "AtanGrad is snnTorch's atan(alpha=2). ",
+                    "pl": "PLGrad is the piecewise-linear surrogate with alpha = 2 (Eq. 8). "}
 _ABLATION = [
-    _recipe(f"msg-ablation-{suffix}",
-            f"Table 2, DVS-CIFAR10, ResNet18, AtanGrad, {suffix}: {accuracy}",
-            p=p, two=two, surrogate="atan", **_DVS, **_RESNET18,
+    _recipe(f"{prefix}{suffix}", f"Table 2, {block}, {suffix}: {accuracy}",
+            p=p, two=two, surrogate=surrogate, group=f"Table 2, {block}", **settings,
             notes=f"Ablation: MSG {'on (p = 0.5)' if p else 'off'}, TWO "
                   f"{'on (beta = 0.7)' if two else 'off (TWO with beta = 1: the plain mean)'}. "
-                  f"AtanGrad is snnTorch's atan(alpha=2). ")
-    for suffix, (p, two, accuracy) in _ABLATION_ROWS.items()
+                  + _SURROGATE_NOTES[surrogate]
+                  + ("" if settings["event"] else "Random crop + flip augmentation (the paper "
+                     "uses AutoAugment and Cutout on CIFAR). "))
+    for prefix, (block, settings, surrogate, accuracies) in _ABLATION_BLOCKS.items()
+    for (suffix, (p, two)), accuracy in zip(_ABLATION_ROWS.items(), accuracies, strict=True)
 ]
 
 _SWEEP_PANELS = {  # panel of Fig. 5: (network settings, surrogate)
