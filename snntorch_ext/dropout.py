@@ -84,15 +84,15 @@ class TimeSharedDropout(nn.Module):
         self.stateful = per_step        # SpikingSequential: stepped over time like a neuron
         self.register_buffer("mask", torch.zeros(0), False)
         if per_step:
-            object.__setattr__(self, "_registered_states", (RegisteredState(self, "restart"),))
+            object.__setattr__(self, "_registered_states", (RegisteredState(self, "_restart"),))
 
     @property
-    def restart(self) -> torch.Tensor:
+    def _restart(self) -> torch.Tensor:
         """The mask; assigning anything to it (snnTorch's ``reset_hidden``) restarts it."""
         return self.mask
 
-    @restart.setter
-    def restart(self, value: torch.Tensor) -> None:
+    @_restart.setter
+    def _restart(self, value: torch.Tensor) -> None:
         self.reset_mask()
 
     def reset_mask(self) -> None:
