@@ -227,6 +227,8 @@ fig.tight_layout()
 #     snntorch-ext train msg-ncaltech101           # Table 1, VGGSNN, T = 10 (-resnet18 too)
 #     snntorch-ext train msg-imagenet              # Table 1, SEW-ResNet34, T = 4
 #     snntorch-ext train msg-ablation-msg-two      # Table 2 (also -none, -two, -msg)
+#     snntorch-ext train msg-ablation-cifar100-msg-two  # Table 2, CIFAR100 block
+#     snntorch-ext train msg-ablation-vggsnn-msg-two    # Table 2, VGGSNN + PLGrad block
 #     snntorch-ext train msg-psweep-vggsnn-pl-p0.4 # Fig. 5 (3 panels x p in 0.0 ... 0.9)
 #
 # or run this page with ``SNNTORCH_EXT_FULL=1``.
