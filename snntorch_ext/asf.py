@@ -388,4 +388,3 @@ def _check_network(net: nn.Module) -> nn.Sequential:
             "synaptic (the output layer accumulates its current and does not spike)"
         )
     return net
-

@@ -103,30 +103,29 @@ class PSPLeaky(snn.Leaky):
     ``self.spk``; :class:`snntorch_ext.metrics.FiringRates` counts those, not the PSP.
 
     **State.** ``mem``, ``psp`` and ``spk`` (the spikes of the last step) are non-persistent
-    buffers, like ``syn`` and ``mem`` of ``snn.Synaptic``. With ``init_hidden=False`` the state
-    is explicit in the call, ``spk, psp, mem = lif(x, mem, psp)``: detach or clone both for
-    truncated BPTT, and keep one pair per sequence to run several sequences through one module.
-    As in ``snn.Synaptic``, a ``psp`` left out continues from the PSP the neuron stored at its
-    last step (zero after ``reset_mem()``); left out while ``mem`` is not the membrane the neuron
-    returned last, it raises a :class:`UserWarning` saying so. With ``init_hidden=True`` every
+    buffers, like ``syn`` and ``mem`` of ``snn.Synaptic``. With ``init_hidden=False`` the state is
+    explicit in the call, ``spk, psp, mem = lif(x, mem, psp)``: detach or clone both for truncated
+    BPTT, and keep one pair per sequence to run several sequences through one module. As in
+    ``snn.Synaptic``, a ``psp`` left out continues from the PSP the neuron stored at its last step
+    (zero after ``reset_mem()``); left out while ``mem`` is not the membrane the neuron returned
+    last, it also issues a :class:`UserWarning` that says so. With ``init_hidden=True`` every
     snnTorch path that resets or detaches the membrane covers the PSP and the spikes too:
     :func:`snntorch_ext.utils.reset`, ``snntorch.utils.reset``, the class methods
     ``snn.Leaky.reset_hidden()``/``detach_hidden()`` (which ``snntorch.backprop.TBPTT`` and
     hand-written truncated BPTT call) and ``PSPLeaky.reset_hidden()``/``detach_hidden()``;
-    ``reset_mem()`` zeroes all three. After a reset the neuron holds no graph, so
-    ``copy.deepcopy`` and ``torch.save`` work. (snnTorch's class methods reach the neurons
-    through snnTorch's registry of live neurons, ``snn.SpikingNeuron.instances``, in which each
-    ``PSPLeaky`` enters its ``psp`` and ``spk`` as two state-only members; a copy made by
-    ``copy.deepcopy`` or unpickling is, as for ``snn.Leaky``, not in that registry.)
+    ``reset_mem()`` zeroes all three. After a reset the neuron holds no graph, so ``copy.deepcopy``
+    and ``torch.save`` work. (snnTorch's class methods reach the neurons through snnTorch's registry
+    of live neurons, ``snn.SpikingNeuron.instances``, in which each ``PSPLeaky`` enters its ``psp``
+    and ``spk`` as two state-only members; a copy made by ``copy.deepcopy`` or unpickling is, as for
+    ``snn.Leaky``, not in that registry.)
 
     **Our choices** (the paper states none of them): the defaults :math:`\tau_m = 8`,
-    :math:`\tau_s = 4`, :math:`\vartheta = 1` (after TSSL-BP, see :ref:`design-ssl`); the
-    default surrogate,
-    snnTorch's own default arctan with :math:`\alpha = 2` (:func:`snntorch_ext.surrogate.atan`,
-    which keeps the dtype): the paper does not name its surrogate, and with STBP's rectangle of
-    width 1 the default-initialised N-MNIST network of :func:`snntorch_ext.models.ssl_nmnist`
-    stays silent and does not learn (a silent layer gets no gradient through the rectangle),
-    while with the arctan it does; snnTorch's one-step reset delay
+    :math:`\tau_s = 4`, :math:`\vartheta = 1` (after TSSL-BP, see :ref:`design-ssl`); the default
+    surrogate, snnTorch's own default arctan with :math:`\alpha = 2`
+    (:func:`snntorch_ext.surrogate.atan`, which keeps the dtype): the paper does not name its
+    surrogate, and with STBP's rectangle of width 1 the default-initialised N-MNIST network of
+    :func:`snntorch_ext.models.ssl_nmnist` stays silent and does not learn (a silent layer gets no
+    gradient through the rectangle), while with the arctan it does; snnTorch's one-step reset delay
     (``reset_delay=True``), which is the :math:`\mathrm{sg}(o[t-1])` of the recursion above.
 
     Args:
@@ -263,4 +262,3 @@ class PSPLeaky(snn.Leaky):
         """The parameters of the neuron, shown by ``print(neuron)``."""
         return (f"tau_m={self.tau_m.tolist()}, tau_s={self.tau_s.item()}, "
                 f"threshold={self.threshold.tolist()}, reset_mechanism={self.reset_mechanism!r}")
-
