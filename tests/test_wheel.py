@@ -1,5 +1,6 @@
 """The wheel holds every file of the package; CI installs it and runs the command line."""
 
+import re
 import shutil
 import subprocess
 import sys
@@ -46,4 +47,4 @@ def test_ci_builds_installs_and_runs_the_wheel_outside_the_tree():
     assert "python -m build" in script
     assert "pip install --quiet --no-deps --no-index" in script
     assert "snntorch-ext\" list" in script
-    assert "snntorch-ext\" train stbp-mnist --quick --epochs 1" in script
+    assert re.search(r'snntorch-ext" train [\w-]+ --quick --epochs 1', script)
