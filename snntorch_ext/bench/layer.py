@@ -114,9 +114,8 @@ class PlainLIF(torch.autograd.Function):
                                  strict=True):
             z = mem - threshold
             slope = (alpha / 2) / (1 + (math.pi / 2 * alpha * z) ** 2)
-            grad_mem = grad_spk * slope + grad_next
-            grads.append(grad_mem)
-            grad_next = beta * (z <= 0).to(mem.dtype) * grad_mem
+            grad_next = grad_spk * slope + beta * (z <= 0).to(mem.dtype) * grad_next
+            grads.append(grad_next)
         return torch.stack(grads[::-1]), None, None, None
 
 

@@ -112,25 +112,27 @@ def _sync(device: torch.device) -> None:
 def run_case(case: dict[str, Any], device: str = "cpu", threads: int = 0) -> dict[str, Any]:
     """Measure one case here and return its numbers (a JSON-serialisable dict).
 
-    ``status`` is ``"ok"``, or ``"unavailable"`` with a ``reason`` (a path this installation
-    lacks); other failures raise.
+    The first call is a warm-up call. ``status`` is ``"ok"``, or ``"unavailable"`` with a
+    ``reason`` (a path this installation lacks, or a backend that cannot run the neuron);
+    other failures raise.
 
     Example::
 
         >>> from snntorch_ext.bench.measure import run_case
         >>> case = {"group": "layer", "name": "snn.Leaky", "path": "per-step", "T": 2,
-        ...         "batch": 2, "width": 8, "warmup": 0, "repeats": 1}
+        ...         "batch": 2, "width": 8, "warmup": 1, "repeats": 1}
         >>> run_case(case)["status"]
         'ok'
     """
     if threads:
         torch.set_num_threads(threads)
     dev = torch.device(device)
-    try:
+    try:  # a path that cannot run a neuron says so when built or at its first call
         call, x = _build(case, dev)
+        call()
     except (NotImplementedError, ValueError) as err:
         return {**case, "status": "unavailable", "reason": str(err)}
-    for _ in range(case["warmup"]):
+    for _ in range(case["warmup"] - 1):
         call()
     _sync(dev)
     wall, cpu = [], []

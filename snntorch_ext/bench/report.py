@@ -181,7 +181,7 @@ def to_markdown(all_tables: Sequence[Table], setup: dict[str, Any]) -> str:
         >>> from snntorch_ext.bench.report import to_markdown
         >>> print(to_markdown([("T", "note", ["a", "b"], [["1", "2"]])], {
         ...     "device_name": "cpu", "threads": 1, "torch": "2", "snntorch": "1",
-        ...     "spikingjelly": None, "quick": True, "date": "now"}).splitlines()[4])
+        ...     "spikingjelly": None, "quick": True, "date": "now"}).splitlines()[8])
         | a | b |
     """
     lines = ["# Benchmarks", "", setup_line(setup), ""]
