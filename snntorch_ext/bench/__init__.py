@@ -95,7 +95,9 @@ def run_bench(out: str | Path, quick: bool = False, device: str = "cpu",
               log=print) -> dict[str, Any]:
     """Run the suite (or the cases matching the globs ``cases``) and write its files to ``out``.
 
-    Returns ``{"setup": ..., "results": [...]}``, as written to ``OUT/results/bench.json``.
+    Returns ``{"setup": ..., "results": [...], "complete": True}``, as written to
+    ``OUT/results/bench.json`` (which is rewritten after every case, with ``"complete": False``
+    until the last one).
     Raises ``ValueError`` for ``device="cuda"`` without CUDA, or globs that match no case.
 
     Example::
@@ -113,18 +115,21 @@ def run_bench(out: str | Path, quick: bool = False, device: str = "cpu",
         raise ValueError("device='cuda' but CUDA is not available here; use device='cpu'")
     chosen = select_cases(quick, device, cases)
     setup = _setup(device, quick, threads)
-    log(f"{len(chosen)} cases on {setup['device_name']}, each in its own process")
-    results = run_isolated(chosen, device, threads, timeout, log)
-    summary = {"setup": setup, "results": results}
     out = Path(out)
     (out / "results").mkdir(parents=True, exist_ok=True)
-    (out / "results" / "bench.json").write_text(json.dumps(summary, indent=1) + "\n")
+
+    def save(results: list[dict[str, Any]]) -> None:  # after every case: a stopped run keeps them
+        summary = {"setup": setup, "results": results, "complete": len(results) == len(chosen)}
+        (out / "results" / "bench.json").write_text(json.dumps(summary, indent=1) + "\n")
+
+    log(f"{len(chosen)} cases on {setup['device_name']}, each in its own process")
+    results = run_isolated(chosen, device, threads, timeout, log, on_result=save)
     all_tables = tables(results)
     (out / "results.md").write_text(to_markdown(all_tables, setup))
     (out / "results" / "bench.rst").write_text(to_rst(all_tables, setup))
     plot(results, out / "results" / "bench.png")
     log(f"wrote {out / 'results.md'} and {out / 'results'}/bench.{{json,rst,png}}")
-    return summary
+    return {"setup": setup, "results": results, "complete": True}
 
 
 def main(argv: Sequence[str] | None = None, default_out: str = "bench-results") -> int:

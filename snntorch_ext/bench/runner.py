@@ -65,9 +65,12 @@ def _line(result: dict[str, Any]) -> str:
 
 
 def run_isolated(cases: Sequence[dict[str, Any]], device: str = "cpu", threads: int = 0,
-                 timeout: float = 600.0,
-                 log: Callable[[str], None] = print) -> list[dict[str, Any]]:
+                 timeout: float = 600.0, log: Callable[[str], None] = print,
+                 on_result: Callable[[list[dict[str, Any]]], None] | None = None,
+                 ) -> list[dict[str, Any]]:
     """Measure each case in a fresh process; return the results in the order of ``cases``.
+
+    ``on_result(results_so_far)`` is called after every case (e.g. to save partial results).
 
     Example::
 
@@ -81,4 +84,6 @@ def run_isolated(cases: Sequence[dict[str, Any]], device: str = "cpu", threads: 
     for i, case in enumerate(cases, 1):
         results.append(_one(context, case, device, threads, timeout))
         log(f"[{i:3d}/{len(cases)}] {case_id(case)}: {_line(results[-1])}")
+        if on_result is not None:
+            on_result(results)
     return results
