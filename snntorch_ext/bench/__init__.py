@@ -97,7 +97,7 @@ def run_bench(out: str | Path, quick: bool = False, device: str = "cpu",
 
     Returns ``{"setup": ..., "results": [...], "complete": True}``, as written to
     ``OUT/results/bench.json`` (which is rewritten after every case, with ``"complete": False``
-    until the last one).
+    until the last one; an interrupted run still writes the tables of the cases it measured).
     Raises ``ValueError`` for ``device="cuda"`` without CUDA, or globs that match no case.
 
     Example::
@@ -118,18 +118,23 @@ def run_bench(out: str | Path, quick: bool = False, device: str = "cpu",
     out = Path(out)
     (out / "results").mkdir(parents=True, exist_ok=True)
 
+    done: list[dict[str, Any]] = []
+
     def save(results: list[dict[str, Any]]) -> None:  # after every case: a stopped run keeps them
+        done[:] = results
         summary = {"setup": setup, "results": results, "complete": len(results) == len(chosen)}
         (out / "results" / "bench.json").write_text(json.dumps(summary, indent=1) + "\n")
 
     log(f"{len(chosen)} cases on {setup['device_name']}, each in its own process")
-    results = run_isolated(chosen, device, threads, timeout, log, on_result=save)
-    all_tables = tables(results)
-    (out / "results.md").write_text(to_markdown(all_tables, setup))
-    (out / "results" / "bench.rst").write_text(to_rst(all_tables, setup))
-    plot(results, out / "results" / "bench.png")
-    log(f"wrote {out / 'results.md'} and {out / 'results'}/bench.{{json,rst,png}}")
-    return {"setup": setup, "results": results, "complete": True}
+    try:
+        run_isolated(chosen, device, threads, timeout, log, on_result=save)
+    finally:  # interrupted too: the tables of the cases measured so far
+        all_tables = tables(done)
+        (out / "results.md").write_text(to_markdown(all_tables, setup))
+        (out / "results" / "bench.rst").write_text(to_rst(all_tables, setup))
+        plot(done, out / "results" / "bench.png")
+        log(f"wrote {out / 'results.md'} and {out / 'results'}/bench.{{json,rst,png}}")
+    return {"setup": setup, "results": done, "complete": len(done) == len(chosen)}
 
 
 def main(argv: Sequence[str] | None = None, default_out: str = "bench-results") -> int:
@@ -148,7 +153,8 @@ def main(argv: Sequence[str] | None = None, default_out: str = "bench-results") 
 
 
 def run_from_args(args: argparse.Namespace) -> int:
-    """Run the suite with parsed options; a bad option value gives exit code 2.
+    """Run the suite with parsed options; exit code 2 for a bad option value, 130 when
+    interrupted (after writing the tables of the cases measured so far).
 
     Example::
 
@@ -165,4 +171,8 @@ def run_from_args(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"snntorch-ext bench: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"snntorch-ext bench: interrupted; the cases measured so far are in {args.out}",
+              file=sys.stderr)
+        return 130
     return 0
