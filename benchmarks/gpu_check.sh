@@ -23,18 +23,18 @@ PYTHON="${PYTHON:-python3}"
 # Step limits in seconds (tests ~2 min, recipes ~3 min, bench ~2 min).
 LIMIT_INSTALL="${LIMIT_INSTALL:-60}"
 LIMIT_GPU_TESTS="${LIMIT_GPU_TESTS:-45}"
-LIMIT_ALL_TESTS="${LIMIT_ALL_TESTS:-75}"
-LIMIT_RECIPE="${LIMIT_RECIPE:-30}"
+LIMIT_ALL_TESTS="${LIMIT_ALL_TESTS:-60}"
+LIMIT_RECIPE="${LIMIT_RECIPE:-35}"
 LIMIT_COMPILED="${LIMIT_COMPILED:-60}"
 LIMIT_TORCHRUN="${LIMIT_TORCHRUN:-45}"
 LIMIT_BENCH="${LIMIT_BENCH:-120}"
-RECIPE_EPOCHS="${RECIPE_EPOCHS:-2}"
+RECIPE_EPOCHS="${RECIPE_EPOCHS:-1}"
 BENCH_CASES="${BENCH_CASES:-layer/*/T=32 network/*}"
 DEVICE="${DEVICE:-cuda}"
 # One quick recipe per paper, all on image data (no tonic needed): STBP, BPSA+BPTA, MSG + TWO,
 # ASF, spike-sequence labels (its N-MNIST quick recipes read events through tonic; the CIFAR10
 # one runs on the offline digits).
-RECIPES="${RECIPES:-stbp-mnist bpsta-mnist msg-cifar10 asf-mnist-if ssl-cifar10-vanrossum}"
+RECIPES="${RECIPES-stbp-mnist bpsta-mnist msg-cifar10 asf-mnist-if ssl-cifar10-vanrossum}"
 
 mkdir -p "$OUT_DIR" || { echo "gpu_check: cannot create $OUT_DIR" >&2; exit 2; }
 OUT_DIR="$(cd "$OUT_DIR" && pwd)"
@@ -85,13 +85,13 @@ elif kind == "bench":
                "complete": bench.get("complete", False),
                "median_ms": {f"{g}/{n}/{p}/T={t}": round(v, 3) for (g, n, p, t), v in key.items()}}
     ratios = {}
-    for (group, name, path, t), value in key.items():
+    for (group, case, path, t), value in key.items():
         loop = key.get(("layer", "snn.Leaky", "snntorch-loop", t))
-        per_step = key.get((group, name, "per-step", t))
+        per_step = key.get((group, case, "per-step", t))
         if group == "layer" and loop:
-            ratios[f"{name}/{path}/T={t} speed-up over snnTorch loop"] = round(loop / value, 3)
+            ratios[f"{case}/{path}/T={t} speed-up over snnTorch loop"] = round(loop / value, 3)
         if path in ("fused", "triton") and per_step:
-            ratios[f"{group}/{name}/{path}/T={t} speed-up over per-step"] = round(per_step / value, 3)
+            ratios[f"{group}/{case}/{path}/T={t} speed-up over per-step"] = round(per_step / value, 3)
     numbers["ratios"] = ratios
 with open(steps, "a") as f:
     f.write(json.dumps({"step": name, "command": " ".join(command), "exit_code": rc,

@@ -71,6 +71,7 @@ class _PeakMemory:
             self.mb = ((_status_kb("VmHWM") or 0) - self.start) / 1024
         else:
             self.mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - self.start) / 1024
+        self.mb = max(self.mb, 0.0)  # memory freed during the calls is no negative peak
 
 
 def _saved_bytes(call: Callable[[], None], exclude: torch.Tensor) -> int:
