@@ -133,3 +133,15 @@ def test_bench_quick_writes_its_files(tmp_path):
     assert "ASF against BPTT" in markdown
     assert ".. list-table:: One neuron layer" in (tmp_path / "results" / "bench.rst").read_text()
     assert (tmp_path / "results" / "bench.png").read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.gpu
+def test_bench_layer_on_cuda(tmp_path):
+    """On CUDA (skipped elsewhere by the gpu marker): one layer case per path runs on the GPU."""
+    assert torch.cuda.is_available()
+    assert main(["bench", "--quick", "--device", "cuda", "--out", str(tmp_path), "--cases",
+                 "layer/BPSTALeaky BPSA+BPTA/*", f"layer/{FLOOR}/*"]) == 0
+    results = json.loads((tmp_path / "results" / "bench.json").read_text())["results"]
+    assert {r["status"] for r in results} <= {"ok", "unavailable"}
+    assert all(r["memory_method"] == "cuda max_memory_allocated" for r in results
+               if r["status"] == "ok")
