@@ -9,6 +9,7 @@ starts in a fraction of a second instead of re-importing everything. A case that
 from __future__ import annotations
 
 import multiprocessing
+import os
 import traceback
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -30,6 +31,8 @@ def _child(case: dict[str, Any], device: str, threads: int, conn) -> None:
 
 
 def _context() -> multiprocessing.context.BaseContext:
+    # A CUDA check while the server imports must not initialise CUDA before it forks.
+    os.environ.setdefault("PYTORCH_NVML_BASED_CUDA_CHECK", "1")
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["torch", "snntorch_ext.bench.measure"])
