@@ -87,6 +87,7 @@ def _setup(device: str, quick: bool, threads: int) -> dict[str, Any]:
             "snntorch": _version("snntorch"), "spikingjelly": _version("spikingjelly"),
             "triton": _version("triton"), "python": platform.python_version(),
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
             "command": " ".join(sys.argv)}
 
 

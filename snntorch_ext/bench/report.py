@@ -168,9 +168,11 @@ def setup_line(setup: dict[str, Any]) -> str:
     """
     jelly = setup["spikingjelly"] or "not installed"
     sizes = "quick sizes" if setup["quick"] else "full sizes"
+    load = setup.get("load_average")
+    load = "" if load is None else f" (load average {load:.1f} at the start)"
     return (f"Measured on {setup['device_name']} ({setup['threads']} torch threads), torch "
             f"{setup['torch']}, snnTorch {setup['snntorch']}, SpikingJelly {jelly}; {sizes}; "
-            f"{setup['date']}.")
+            f"{setup['date']}{load}.")
 
 
 def to_markdown(all_tables: Sequence[Table], setup: dict[str, Any]) -> str:
