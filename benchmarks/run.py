@@ -7,7 +7,7 @@ The same as ``snntorch-ext bench --out benchmarks`` (see :mod:`snntorch_ext.benc
     python benchmarks/run.py --device cuda            # the same cases on the GPU (+ Triton)
     python benchmarks/run.py --cases 'layer/*/T=32'   # a subset, by case id
 
-The full run takes about 15 minutes on 2 CPU cores.
+The full run took 18 minutes on 2 busy CPU cores (84 cases).
 """
 
 import sys

@@ -28,6 +28,10 @@ def _x(value: float) -> str:
     return f"{value:.2f}x"
 
 
+def _mb(value: float) -> str:
+    return f"{max(value, 0.0):.0f}"  # memory freed during the calls is no negative peak
+
+
 def _layer_tables(results: Sequence[dict[str, Any]]) -> list[Table]:
     rows = _ok(results, "layer")
     if not rows:
@@ -58,7 +62,7 @@ def _layer_tables(results: Sequence[dict[str, Any]]) -> list[Table]:
             _x(ref["median_ms"] / r["median_ms"]) if ref else "",
             _x(jelly["median_ms"] / r["median_ms"]) if jelly else "",
             _x(r["median_ms"] / floor["median_ms"]) if floor else "",
-            f"{r['peak_mb']:.0f}", f"{r['saved_bytes_per_neuron_step']:.1f}",
+            _mb(r["peak_mb"]), f"{r['saved_bytes_per_neuron_step']:.1f}",
         ])
     return [
         (f"One neuron layer {shape}, forward + backward",
@@ -86,7 +90,7 @@ def _network_table(results: Sequence[dict[str, Any]]) -> list[Table]:
         ref = base.get(r["name"])
         body.append([r["name"], size, r["path"], f"{r['median_ms']:.1f}", f"{r['min_ms']:.1f}",
                      _x(ref["median_ms"] / r["median_ms"]) if ref else "",
-                     f"{r['peak_mb']:.0f}", f"{r['saved_mb']:.1f}"])
+                     _mb(r["peak_mb"]), f"{r['saved_mb']:.1f}"])
     return [("One training step of a network",
              "Forward, loss, backward and the optimiser's update; speed-up over the per-step "
              "path of the same network.",
@@ -101,7 +105,7 @@ def _asf_table(results: Sequence[dict[str, Any]]) -> list[Table]:
     base = {r["T"]: r for r in rows if r["path"] == "bptt per-step"}
     body = [[str(r["T"]), r["path"], f"{r['median_ms']:.1f}",
              _x(base[r["T"]]["median_ms"] / r["median_ms"]) if r["T"] in base else "",
-             f"{r['saved_mb']:.1f}", f"{r['peak_mb']:.0f}"] for r in rows]
+             f"{r['saved_mb']:.1f}", _mb(r["peak_mb"])] for r in rows]
     return [(f"ASF against BPTT, one training step of asf_lenet (batch {rows[0]['batch']})",
              "Speed-up over BPTT through the per-step path; megabytes saved for backward and "
              "peak memory growth of one step.",
@@ -163,14 +167,14 @@ def setup_line(setup: dict[str, Any]) -> str:
         >>> print(setup_line({"device_name": "cpu", "threads": 2, "torch": "2.4",
         ...                   "snntorch": "1.0", "spikingjelly": None, "quick": True,
         ...                   "date": "today"}))  # doctest: +NORMALIZE_WHITESPACE
-        Measured on cpu (2 torch threads), torch 2.4, snnTorch 1.0, SpikingJelly not
+        Measured on cpu with 2 torch threads, torch 2.4, snnTorch 1.0, SpikingJelly not
         installed; quick sizes; today.
     """
     jelly = setup["spikingjelly"] or "not installed"
     sizes = "quick sizes" if setup["quick"] else "full sizes"
     load = setup.get("load_average")
     load = "" if load is None else f" (load average {load:.1f} at the start)"
-    return (f"Measured on {setup['device_name']} ({setup['threads']} torch threads), torch "
+    return (f"Measured on {setup['device_name']} with {setup['threads']} torch threads, torch "
             f"{setup['torch']}, snnTorch {setup['snntorch']}, SpikingJelly {jelly}; {sizes}; "
             f"{setup['date']}{load}.")
 
