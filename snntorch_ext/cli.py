@@ -5,6 +5,7 @@ Example::
     snntorch-ext list
     snntorch-ext train stbp-mnist --quick
     snntorch-ext train stbp-mnist --quick --resume
+    snntorch-ext bench --quick
 """
 
 from __future__ import annotations
@@ -45,6 +46,11 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--download", action="store_true",
                        help="let torchvision/tonic download missing data sets")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    bench = commands.add_parser("bench", help="time our neurons and training steps against "
+                                              "snnTorch's (see snntorch_ext.bench)")
+    from .bench import add_arguments
+
+    add_arguments(bench, default_out="bench-results")
     return parser
 
 
@@ -73,6 +79,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "list":
         _list()
         return 0
+    if args.command == "bench":
+        from .bench import run_from_args
+
+        return run_from_args(args)
     from .engine import RunError, train
 
     try:

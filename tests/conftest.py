@@ -1,8 +1,21 @@
-"""Shared fixtures: one offline data folder per test session (generated, never downloaded)."""
+"""Shared fixtures: one offline data folder per test session (generated, never downloaded).
+
+Tests marked ``gpu`` are skipped where CUDA is not available (``pytest -m gpu`` runs them alone).
+"""
 
 from __future__ import annotations
 
 import pytest
+import torch
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs CUDA (marked gpu)")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")

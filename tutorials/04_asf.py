@@ -189,8 +189,8 @@ fig.tight_layout()
 # (:class:`~snntorch_ext.SpikingSequential`, which folds the stateless layers over time).
 # Memory is the bytes autograd saves for backward, counted with
 # ``torch.autograd.graph.saved_tensors_hooks``; time is the median of three steps. A smaller
-# batch than the paper's keeps this cell short; ``benchmarks/asf_vs_bptt.py`` measures the
-# paper's batch of 64 and ``T`` up to 100, with the peak RSS of each step as well.
+# batch than the paper's keeps this cell short; ``snntorch-ext bench --cases 'asf/*'`` measures
+# the paper's batch of 64 and ``T`` up to 64, with the peak memory of each step as well.
 
 
 def training_step(method, num_steps):
