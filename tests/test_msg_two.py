@@ -488,7 +488,8 @@ def test_ablation_rows_differ_only_in_mask_and_two():
         quick = recipe.quick_variant()
         assert recipe.decoder_kwargs["beta"] == quick.decoder_kwargs["beta"] == beta
         fields = {f.name for f in dataclasses.fields(recipe)} - {
-            "name", "table", "spike_grad_kwargs", "decoder_kwargs", "notes", "quick"}
+            "name", "table", "spike_grad_kwargs", "decoder_kwargs", "notes", "quick",
+            "paper_value"}
         assert all(getattr(recipe, f) == getattr(rows["none"], f) for f in fields)
 
 
