@@ -8,7 +8,19 @@ Example::
     lif = snn.Leaky(beta=0.9, spike_grad=snx.surrogate.rectangular(width=1.0))
 """
 
-from . import data, decode, engine, functional, metrics, models, neurons, recipes, surrogate, utils
+from . import (
+    data,
+    decode,
+    engine,
+    functional,
+    metrics,
+    models,
+    neurons,
+    recipes,
+    reproduce,
+    surrogate,
+    utils,
+)
 from .asf import ASF
 from .decode import TWO, TemporallyWeightedOutput, Voting
 from .dropout import TimeSharedDropout
@@ -36,6 +48,7 @@ __all__ = [
     "models",
     "neurons",
     "recipes",
+    "reproduce",
     "surrogate",
     "utils",
 ]

@@ -5,6 +5,8 @@ Example::
     snntorch-ext list
     snntorch-ext train stbp-mnist --quick
     snntorch-ext train stbp-mnist --quick --resume
+    snntorch-ext train stbp-mnist --quick --seeds 0,1,2 --out runs/stbp-seeds
+    snntorch-ext report runs
 """
 
 from __future__ import annotations
@@ -39,12 +41,17 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", action="store_true", help="continue the run in --out")
     train.add_argument("--overwrite", action="store_true",
                        help="replace a previous run of the same recipe in --out")
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--seed", type=int, help="seed of one run (default 0)")
+    train.add_argument("--seeds", help="one run per seed into OUT/seed-K/, e.g. 0,1,2, and "
+                                       "OUT/seeds.json with their mean and sd")
     train.add_argument("--data-root", help="data folder (default $SNNTORCH_EXT_DATA or "
                                            "~/.cache/snntorch_ext)")
     train.add_argument("--download", action="store_true",
                        help="let torchvision/tonic download missing data sets")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    from .reproduce.commands import add_report_parser
+
+    add_report_parser(commands)
     return parser
 
 
@@ -69,12 +76,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "list":
         _list()
         return 0
+    if args.command == "report" or args.seeds is not None:
+        from .reproduce.commands import report_command, seeds_command
+
+        return report_command(args) if args.command == "report" else seeds_command(args)
     from .engine import RunError, train
 
     try:
         summary = train(
             args.recipe, quick=args.quick, epochs=args.epochs, batch_size=args.batch_size,
-            device=args.device, out=args.out, resume=args.resume, seed=args.seed,
+            device=args.device, out=args.out, resume=args.resume,
+            seed=0 if args.seed is None else args.seed,
             data_root=args.data_root, download=args.download, overwrite=args.overwrite,
             progress=not args.no_progress,
         )
