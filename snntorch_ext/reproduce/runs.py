@@ -2,6 +2,7 @@ r"""Finished runs read back from their folders, grouped into repeats, with mean 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -67,7 +68,9 @@ class Run:
     r"""One finished run: what ``summary.json`` and ``run.json`` of its folder say.
 
     Accuracies are fractions in :math:`[0, 1]` as the engine writes them; ``energy_ratio`` is
-    :math:`E_{ANN}/E_{SNN}` of the last evaluation (``None`` if not measured).
+    :math:`E_{ANN}/E_{SNN}` of the last evaluation (``None`` if not measured); ``settings`` is
+    a digest of the run's resolved recipe (without the seed and the descriptive fields), equal
+    for repeats of one experiment.
 
     Example::
 
@@ -113,7 +116,8 @@ class Run:
                 seconds=float(summary["seconds"]), device=str(summary["device"]),
                 firing_rate=_optional(summary.get("firing_rate")),
                 energy_ratio=_optional(energy.get("ratio")),
-                settings=json.dumps([settings, quick], sort_keys=True),
+                settings=hashlib.sha256(json.dumps([settings, quick], sort_keys=True)
+                                        .encode()).hexdigest()[:16],
                 version=str(summary.get("versions", {}).get("snntorch_ext", "")),
                 path=(folder.relative_to(root) if root is not None else folder).as_posix(),
                 recipe_fields=recipe,
