@@ -3,12 +3,13 @@ r"""Estimated GPU hours of every recipe's full run, from its network's synaptic 
 For each recipe the full-size network runs one sample (at the data set's input size and the
 recipe's ``T``) on the CPU under :class:`snntorch_ext.metrics.SynapticOps`, which counts the
 multiply-accumulates (MACs) of every convolution and linear layer per sample and time step.
-A training sample costs about three forward passes (forward, and the backward pass's two
-products), a test sample one:
+A training sample costs about :math:`k = 3` forward passes (forward, and the backward pass's
+two products), a test sample one; with ASF the backward runs once on the spike counts instead
+of at every step, :math:`k = 1 + 3/T`:
 
 .. math::
 
-    h = \frac{E \,(3 N_\mathrm{train} + N_\mathrm{test})\, 2\,T \sum_l \mathrm{MACs}_l}
+    h = \frac{E \,(k N_\mathrm{train} + N_\mathrm{test})\, 2\,T \sum_l \mathrm{MACs}_l}
              {R \cdot 3600}
 
 with ``E`` epochs, ``N`` the data set's sizes and ``R`` the sustained rate of the GPU, by
@@ -83,10 +84,12 @@ def main() -> None:
         if key not in cache:
             cache[key] = macs_per_sample(recipe)
         _, n_train, n_test = DATASETS[recipe.dataset.rpartition(":")[2]]
-        flops = 2 * cache[key] * (3 * n_train + n_test) * recipe.epochs
+        passes = 1 + 3 / recipe.num_steps if recipe.wrapper else 3
+        flops = 2 * cache[key] * (passes * n_train + n_test) * recipe.epochs
         hours[recipe.name] = round(flops / args.rate / 3600, 2)
         print(f"{recipe.name:34s} {cache[key] / 1e9:8.3f} GMAC/sample  {hours[recipe.name]:8.2f} h")
-    method = (f"compute-bound: 2 x MACs x (3 x train + test samples) x epochs at "
+    method = (f"compute-bound: 2 x MACs x (3 x train + test samples) x epochs (ASF: "
+              f"(1 + 3/T) x train) at "
               f"{args.rate / 1e12:g} TFLOP/s sustained; data loading and per-step overheads "
               f"left out; benchmarks/gpu_hours_estimate.py")
     out = Path(args.out)

@@ -11,8 +11,17 @@ from tiny import TINY
 import snntorch_ext as snx
 from snntorch_ext.cli import main
 from snntorch_ext.recipes._recipe import percent
-from snntorch_ext.reproduce import (ReportError, Run, docs_page, find_runs, group_runs,
-                                    seed_summary, sweep_plots, train_seeds, write_report)
+from snntorch_ext.reproduce import (
+    ReportError,
+    Run,
+    docs_page,
+    find_runs,
+    group_runs,
+    seed_summary,
+    sweep_plots,
+    train_seeds,
+    write_report,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 PAPERS = ROOT.parent / "shared" / "papers"
