@@ -123,6 +123,7 @@ def runs_dir(tmp_path):
         fake_run(root / f"p{p}", f"msg-psweep-vggsnn-pl-p{p}", test_acc=acc, epochs=5)
     for steps, acc in ((20, 0.7), (100, 0.75)):
         fake_run(root / f"asf-{steps}", "asf-mnist-if", test_acc=acc, num_steps=steps)
+    fake_run(root / "asf-t10", "asf-mnist-if-t10", test_acc=0.6)  # quick: T = 2
     (root / "unfinished").mkdir()
     (root / "unfinished" / "run.json").write_text("{}")
     return root
@@ -130,7 +131,7 @@ def runs_dir(tmp_path):
 
 def test_report_tables(runs_dir, tmp_path):
     written = write_report(runs_dir, tmp_path / "report")
-    assert written["runs"] == 3 + 4 + 2 + 2 and written["groups"] == 1 + 4 + 2 + 2
+    assert written["runs"] == 3 + 4 + 2 + 3 and written["groups"] == 1 + 4 + 2 + 3
     md = (tmp_path / "report" / "report.md").read_text()
     row = next(line for line in md.splitlines() if line.startswith("| bpsta-mnist "))
     cells = [c.strip() for c in row.strip("|").split("|")]
@@ -165,7 +166,8 @@ def test_sweep_points(runs_dir):
     assert latency.paper["bpsta"] == [(4, 96.18), (8, 96.18), (16, 98.26), (32, 98.27)]
     assert [x for x, *_ in plots["msg-p"].ours["vggsnn-pl"]] == [0.1, 0.5]
     assert plots["msg-p"].paper == {}  # Fig. 5 prints no number
-    assert [x for x, *_ in plots["asf-t"].ours["asf-mnist-if"]] == [20, 100]
+    assert [x for x, *_ in plots["asf-t"].ours["asf-mnist-if"]] == [2, 20, 100]
+    assert plots["asf-t"].paper == {"asf-mnist-if": [(100, 99.65)]}
 
 
 def test_a_single_point_is_no_sweep(tmp_path):
@@ -176,7 +178,7 @@ def test_a_single_point_is_no_sweep(tmp_path):
 def test_report_command(runs_dir, tmp_path, capsys):
     assert main(["report", str(runs_dir), "--out", str(tmp_path / "r"),
                  "--results", str(tmp_path / "results.json")]) == 0
-    assert "11 runs in 9 groups" in capsys.readouterr().out
+    assert "12 runs in 10 groups" in capsys.readouterr().out
     records = json.loads((tmp_path / "results.json").read_text())["runs"]
     assert [Run.from_record(r).recipe for r in records][:3] == ["bpsta-mnist"] * 3
 

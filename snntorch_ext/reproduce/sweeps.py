@@ -54,7 +54,8 @@ SWEEPS = (
           lambda group: group.first.num_steps),
     Sweep("msg-p", "MSG, Fig. 5: accuracy against the mask probability p (DVS-CIFAR10)",
           "mask probability p", _matcher(r"msg-psweep-(.+)-p\d\.\d"), _mask_probability),
-    Sweep("asf-t", "ASF: accuracy against T", "time steps T", _matcher(r"(asf-.+)"),
+    Sweep("asf-t", "ASF: accuracy against T (MNIST)", "time steps T",
+          _matcher(r"(asf-.+?)(?:-t\d+)?"),
           lambda group: group.first.num_steps),
 )
 
