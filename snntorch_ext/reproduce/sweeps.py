@@ -110,9 +110,12 @@ class SweepPlot:
         ax.set(xlabel=self.sweep.xlabel, ylabel="test accuracy (%)")
         if self.sweep.xlabel.startswith("time"):
             ax.set_xscale("log", base=2)
+            ticks = sorted({x for points in self.ours.values() for x, *_ in points})
+            ax.set_xticks(ticks, [f"{x:g}" for x in ticks])
+            ax.minorticks_off()
         ax.grid(alpha=0.3)
         ax.legend(fontsize="small")
-        ax.set_title(self.title, fontsize="medium")
+        ax.set_title(self.title.replace(" (", "\n(", 1), fontsize="medium")
         fig.tight_layout()
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
