@@ -29,10 +29,11 @@ class ReportError(ValueError):
     Example::
 
         >>> import tempfile, snntorch_ext as snx
-        >>> try:
-        ...     snx.reproduce.find_runs(tempfile.mkdtemp())
-        ... except snx.reproduce.ReportError as err:
-        ...     print(str(err)[:22])
+        >>> with tempfile.TemporaryDirectory() as empty:
+        ...     try:
+        ...         snx.reproduce.find_runs(empty)
+        ...     except snx.reproduce.ReportError as err:
+        ...         print(str(err)[:21])
         no finished run below
     """
 
