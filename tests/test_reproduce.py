@@ -107,6 +107,28 @@ def test_bad_seeds_exit_2(tmp_path, capsys, argv, message):
     assert not out.exists()
 
 
+def test_seeds_command_passes_the_train_options(tmp_path, capsys, monkeypatch):
+    calls = []
+
+    def fake_train_seeds(recipe, seeds, **kwargs):
+        calls.append((recipe, seeds, kwargs))
+        return seed_summary([Run(recipe=recipe, quick=True, seed=s, epochs=1, num_steps=8,
+                                 test_acc=0.5 + s / 10, best_test_acc=0.6, seconds=1.0,
+                                 device="cpu") for s in seeds])
+
+    monkeypatch.setattr(snx.reproduce, "train_seeds", fake_train_seeds)
+    out = str(tmp_path / "r")
+    assert main(["train", "stbp-mnist", "--quick", "--seeds", "0,1", "--epochs", "1",
+                 "--device", "cpu", "--out", out, "--no-progress", "--resume"]) == 0
+    (recipe, seeds, kwargs), = calls
+    assert (recipe, seeds) == ("stbp-mnist", [0, 1])
+    assert {k: kwargs[k] for k in ("out", "quick", "epochs", "device", "progress", "resume")} \
+        == {"out": out, "quick": True, "epochs": 1, "device": "cpu", "progress": False,
+            "resume": True}
+    assert "seed" not in kwargs
+    assert "test accuracy 0.5500 +- 0.0707 (mean +- sample sd, n = 2)" in capsys.readouterr().out
+
+
 # --------------------------------------------------------------------------- report
 
 @pytest.fixture
