@@ -2,9 +2,9 @@ r"""From finished runs to the comparison with the papers: seeds, reports, the re
 
 ``snntorch-ext train RECIPE --seeds 0,1,2`` trains one run per seed (:func:`train_seeds`);
 ``snntorch-ext report RUNS_DIR`` writes ``report.md`` and ``report.html`` (:func:`write_report`)
-with every run below the folder next to the paper's figure of its recipe
-(:attr:`~snntorch_ext.recipes.Recipe.paper_value`); ``snntorch-ext report --docs`` writes the
-"Reproducing the papers" page from the results files in ``docs/results/``.
+with every run below the folder next to the paper's figure of its recipe (``paper_value``);
+``snntorch-ext report --docs`` writes the "Reproducing the papers" page from the results files
+in ``docs/results/``.
 Over repeated runs the spread is the sample standard deviation:
 
 .. math:: s = \sqrt{\tfrac{1}{n - 1}\textstyle\sum_k (a_k - \bar a)^2}
