@@ -20,7 +20,7 @@ from .sequential import SpikingSequential
 
 __version__ = "0.1.0"
 
-_LAZY = ("data", "engine")  # loaded on first use: they import torchvision, tonic and tqdm
+_LAZY = ("data", "engine", "reproduce")  # loaded on first use: torchvision, tonic, tqdm
 
 
 def __getattr__(name: str) -> Any:
@@ -51,6 +51,7 @@ __all__ = [
     "models",
     "neurons",
     "recipes",
+    "reproduce",
     "surrogate",
     "utils",
 ]

@@ -6,6 +6,8 @@ Example::
     snntorch-ext train stbp-mnist --quick
     snntorch-ext train stbp-mnist --quick --resume
     snntorch-ext bench --quick
+    snntorch-ext train stbp-mnist --quick --seeds 0,1,2 --out runs/stbp-seeds
+    snntorch-ext report runs
 """
 
 from __future__ import annotations
@@ -40,7 +42,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", action="store_true", help="continue the run in --out")
     train.add_argument("--overwrite", action="store_true",
                        help="replace a previous run of the same recipe in --out")
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--seed", type=int, help="seed of one run (default 0)")
+    train.add_argument("--seeds", help="one run per seed into OUT/seed-K/, e.g. 0,1,2, and "
+                                       "OUT/seeds.json with their mean and sd")
     train.add_argument("--data-root", help="data folder (default $SNNTORCH_EXT_DATA or "
                                            "~/.cache/snntorch_ext)")
     train.add_argument("--download", action="store_true",
@@ -51,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     from .bench import add_arguments
 
     add_arguments(bench, default_out="bench-results")
+    from .reproduce.commands import add_report_parser
+
+    add_report_parser(commands)
     return parser
 
 
@@ -83,12 +90,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .bench import run_from_args
 
         return run_from_args(args)
+    if args.command == "report" or args.seeds is not None:
+        from .reproduce.commands import report_command, seeds_command
+
+        return report_command(args) if args.command == "report" else seeds_command(args)
     from .engine import RunError, train
 
     try:
         summary = train(
             args.recipe, quick=args.quick, epochs=args.epochs, batch_size=args.batch_size,
-            device=args.device, out=args.out, resume=args.resume, seed=args.seed,
+            device=args.device, out=args.out, resume=args.resume,
+            seed=0 if args.seed is None else args.seed,
             data_root=args.data_root, download=args.download, overwrite=args.overwrite,
             progress=not args.no_progress,
         )

@@ -7,7 +7,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Recipe", "resolve"]
+__all__ = ["Recipe", "percent", "resolve"]
 
 
 def resolve(path: str) -> Any:
@@ -35,6 +35,18 @@ def resolve(path: str) -> Any:
     return obj
 
 
+def percent(value: float, sd: float | None = None) -> str:
+    """A paper's figure as the recipes' table rows print it: ``99.58 +- 0.06%``.
+
+    Example::
+
+        >>> from snntorch_ext.recipes._recipe import percent
+        >>> percent(99.58, 0.06), percent(92.15)
+        ('99.58 +- 0.06%', '92.15%')
+    """
+    return f"{value:.2f}%" if sd is None else f"{value:.2f} +- {sd:.2f}%"
+
+
 @dataclass(frozen=True)
 class Recipe:
     """One experiment of a paper, as data.
@@ -57,6 +69,13 @@ class Recipe:
     ``quick`` holds the field overrides of the CPU quick variant (``--quick``). ``group`` names
     the block of a paper's table that the recipe is a row of (e.g. one of the three blocks of
     the MSG paper's Table 2), empty if it stands alone; ``snntorch-ext list`` shows it.
+
+    The paper's own figures for the row live here and nowhere else: ``paper_value`` (with
+    ``paper_sd`` where the paper gives one) is the number in the paper's table, in the unit of
+    ``paper_metric``; ``paper_firing_rate`` and ``paper_energy_ratio`` are the firing rate and
+    :math:`E_{ANN}/E_{SNN}` where the paper reports them; ``None`` where the paper gives no
+    number (a curve in a figure, or a table not available to us). ``snntorch-ext report``
+    compares finished runs with them.
 
     Example::
 
@@ -98,6 +117,11 @@ class Recipe:
     notes: str = ""
     quick: dict[str, Any] = field(default_factory=dict)
     group: str = ""
+    paper_value: float | None = None
+    paper_sd: float | None = None
+    paper_metric: str = "test accuracy (%)"
+    paper_firing_rate: float | None = None
+    paper_energy_ratio: float | None = None
 
     def quick_variant(self) -> Recipe:
         """This recipe with the ``quick`` overrides applied (and ``quick`` emptied)."""

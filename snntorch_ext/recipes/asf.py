@@ -1,6 +1,7 @@
-"""Accumulated spiking flow, Wu et al. AAAI 2021: the MNIST (IF, LIF) and CIFAR-10 rows."""
+"""Accumulated spiking flow, Wu et al. AAAI 2021: the MNIST (IF, LIF) and CIFAR-10 rows, and a
+sweep of our own over T (the paper reports T = 100 only)."""
 
-from ._recipe import Recipe
+from ._recipe import Recipe, percent
 
 ASF_PAPER = "Wu et al. 2021, AAAI (ASF: training SNNs with accumulated spiking flow)"
 
@@ -33,7 +34,8 @@ RECIPES = [
     Recipe(
         name="asf-mnist-if",
         paper=ASF_PAPER,
-        table="Fig. 3, MNIST, 20C5-P2-50C5-P2-200FC-10FC, IF: 99.65%",
+        table=f"Fig. 3, MNIST, 20C5-P2-50C5-P2-200FC-10FC, IF: {percent(99.65)}",
+        paper_value=99.65,
         dataset="snntorch_ext.data:mnist",
         num_classes=10,
         network="snntorch_ext.models:asf_lenet",
@@ -45,7 +47,8 @@ RECIPES = [
     Recipe(
         name="asf-mnist-lif",
         paper=ASF_PAPER,
-        table="Fig. 3, MNIST, 20C5-P2-50C5-P2-200FC-10FC, LIF: 99.60%",
+        table=f"Fig. 3, MNIST, 20C5-P2-50C5-P2-200FC-10FC, LIF: {percent(99.6)}",
+        paper_value=99.6,
         dataset="snntorch_ext.data:mnist",
         num_classes=10,
         network="snntorch_ext.models:asf_lenet",
@@ -58,7 +61,8 @@ RECIPES = [
     Recipe(
         name="asf-cifar10",
         paper=ASF_PAPER,
-        table="Fig. 4, CIFAR-10, IF: 91.35%",
+        table=f"Fig. 4, CIFAR-10, IF: {percent(91.35)}",
+        paper_value=91.35,
         dataset="snntorch_ext.data:cifar10",
         num_classes=10,
         network="snntorch_ext.models:asf_vgg7",
@@ -72,4 +76,24 @@ RECIPES = [
                "schedule": "constant", "schedule_kwargs": {}},
         **_REFERENCE,
     ),
+]
+
+T_SWEEP = (10, 20, 50, 100)  # full runs; the quick variants use T / 5
+RECIPES += [
+    Recipe(
+        name=f"asf-mnist-if-t{steps}",
+        paper=ASF_PAPER,
+        table=f"Accuracy against T, MNIST, IF, T = {steps} (our sweep: the paper reports "
+              f"T = 100 only, {percent(99.65)})",
+        dataset="snntorch_ext.data:mnist",
+        num_classes=10,
+        network="snntorch_ext.models:asf_lenet",
+        neuron_kwargs=_IF,
+        notes=_NOTES.replace("T = 100", f"T = {steps}") + "A sweep of our own over T; the paper "
+              f"gives only T = 100 (asf-mnist-if). Quick: the offline digits, T = {steps // 5}, "
+              f"2 epochs, lr 2e-3 cosine.",
+        quick={**_QUICK_MNIST, "num_steps": steps // 5, "epochs": 2},
+        **{**_REFERENCE, "num_steps": steps},
+    )
+    for steps in T_SWEEP
 ]
