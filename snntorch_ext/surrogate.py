@@ -69,6 +69,13 @@ class _Surrogate:
     def __call__(self, z: torch.Tensor) -> torch.Tensor:
         return SurrogateFunction.apply(z, self.grad_fn)
 
+    def spec(self):
+        """The derivative by name for the multi-step kernels (a ``kernels.spec.SurrogateSpec``)."""
+        from .kernels.spec import SurrogateSpec
+
+        (param,) = self.params.values()
+        return SurrogateSpec(self.name, param, self.grad_fn)
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         return f"{self.name}({args})"
@@ -291,6 +298,14 @@ class _Masked:
             return _MaskedSurrogateFunction.apply(z, self.spike_grad.grad_fn, self.p,
                                                   self.scale, self.generator)
         return self.spike_grad(_MaskGradient.apply(z, self.p, self.scale, self.generator))
+
+    def spec(self):
+        """The base surrogate's spec with this mask's ``p``, scale and generator (multi-step
+        kernels); None when the base is not one of this package's surrogates."""
+        if not isinstance(self.spike_grad, _Surrogate):
+            return None
+        return self.spike_grad.spec()._replace(p=self.p, scale=self.scale,
+                                               generator=self.generator)
 
     def __repr__(self) -> str:
         return f"masked({self.spike_grad!r}, p={self.p!r}, rescale={self.rescale!r})"

@@ -1,0 +1,112 @@
+r"""The multi-step neurons as ``torch.autograd.Function``: one node for the whole sequence.
+
+The forward and backward recursions come from :mod:`.lif`/:mod:`.psp` (``backend="torch"``) or
+from their Triton twins (``backend="triton"``); these classes only save what the backward needs
+(the membrane sequence, one float per neuron per step; the spikes are recomputed from it) and
+draw MSG's masks.
+
+Example::
+
+    >>> import torch
+    >>> from snntorch_ext.kernels.function import LIFFunction
+    >>> from snntorch_ext.kernels.spec import LIFParams, SurrogateSpec
+    >>> sg = SurrogateSpec("atan", 2.0, lambda z: 1 / (1 + (torch.pi * z) ** 2))
+    >>> x = torch.ones(4, 3, requires_grad=True)
+    >>> spk, mem = LIFFunction.apply(x, torch.zeros(3), LIFParams(0.9, 1.5, "zero"), sg, "torch")
+    >>> spk.sum().backward()
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+import torch
+
+from ..surrogate import _keep
+from .spec import LIFParams, PSPParams, SurrogateSpec
+
+__all__ = ["LIFFunction", "PSPFunction", "draw_keep", "recursions"]
+
+
+def recursions(backend: str, rule: str) -> ModuleType:
+    """The module holding ``<rule>_forward``/``<rule>_backward`` for ``backend`` ("torch" or
+    "triton"); ``rule`` is ``"lif"`` or ``"psp"``."""
+    package = __package__ if backend == "torch" else f"{__package__}.triton"
+    return importlib.import_module(f"{package}.{rule}")
+
+
+def draw_keep(mem: torch.Tensor, sg: SurrogateSpec) -> torch.Tensor | None:
+    r"""MSG's masks for a whole sequence, ``[T, ...]`` bool, or None without MSG.
+
+    Drawn from ``sg.generator`` step by step from the last step to the first, the order in which
+    the per-step path draws them during its backward pass, so the same generator state gives the
+    same masks on both paths. :math:`M[t] \sim \mathrm{Bernoulli}(1 - p)`.
+    """
+    if sg.p == 0.0:
+        return None
+    keep = torch.empty(mem.shape, dtype=torch.bool, device=mem.device)
+    for t in range(mem.shape[0] - 1, -1, -1):
+        keep[t] = _keep(keep[t], sg.p, sg.generator)
+    return keep
+
+
+class LIFFunction(torch.autograd.Function):
+    r"""``(spk, mem) = LIFFunction.apply(x, mem0, p, sg, backend)`` over ``x`` ``[T, ...]``.
+
+    Forward: :func:`snntorch_ext.kernels.lif.lif_forward`; backward:
+    :func:`snntorch_ext.kernels.lif.lif_backward`. Saves ``mem`` ``[T, ...]`` and ``mem0``.
+
+    .. math:: o[t] = H(u[t] - \vartheta), \qquad
+              \epsilon[t] = \partial L / \partial u[t] \text{ by the recursion}
+    """
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, mem0: torch.Tensor, p: LIFParams, sg: SurrogateSpec,
+                backend: str) -> tuple[torch.Tensor, torch.Tensor]:
+        spk, mem = recursions(backend, "lif").lif_forward(x, mem0, p)
+        ctx.save_for_backward(mem, mem0)
+        ctx.p, ctx.sg, ctx.backend = p, sg, backend
+        return spk, mem
+
+    @staticmethod
+    def backward(ctx, grad_spk: torch.Tensor | None, grad_mem: torch.Tensor | None):
+        mem, mem0 = ctx.saved_tensors
+        keep = draw_keep(mem, ctx.sg)
+        grad_x, grad_mem0 = recursions(ctx.backend, "lif").lif_backward(
+            grad_spk, grad_mem, mem, mem0, ctx.p, ctx.sg, keep)
+        return grad_x, grad_mem0, None, None, None
+
+
+class PSPFunction(torch.autograd.Function):
+    r"""``(spk, psp, mem) = PSPFunction.apply(x, mem0, psp0, p, pp, sg, backend)``.
+
+    :func:`~snntorch_ext.kernels.lif.lif_forward` then
+    :func:`~snntorch_ext.kernels.psp.psp_forward`; backward runs the PSP recursion, adds its
+    error to the spikes' and runs the LIF recursion. Saves ``mem`` ``[T, ...]`` and ``mem0``.
+
+    .. math:: \frac{\partial L}{\partial o[t]} = \sigma[t] + \hat\delta[t] / \tau_s
+    """
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, mem0: torch.Tensor, psp0: torch.Tensor, p: LIFParams,
+                pp: PSPParams, sg: SurrogateSpec, backend: str
+                ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        spk, mem = recursions(backend, "lif").lif_forward(x, mem0, p)
+        psp = recursions(backend, "psp").psp_forward(spk, psp0, pp)
+        ctx.save_for_backward(mem, mem0)
+        ctx.p, ctx.pp, ctx.sg, ctx.backend = p, pp, sg, backend
+        return spk, psp, mem
+
+    @staticmethod
+    def backward(ctx, grad_spk: torch.Tensor | None, grad_psp: torch.Tensor | None,
+                 grad_mem: torch.Tensor | None):
+        mem, mem0 = ctx.saved_tensors
+        grad_psp0 = None
+        if grad_psp is not None:
+            from_psp, grad_psp0 = recursions(ctx.backend, "psp").psp_backward(grad_psp, ctx.pp)
+            grad_spk = from_psp if grad_spk is None else from_psp.add_(grad_spk)
+        keep = draw_keep(mem, ctx.sg)
+        grad_x, grad_mem0 = recursions(ctx.backend, "lif").lif_backward(
+            grad_spk, grad_mem, mem, mem0, ctx.p, ctx.sg, keep)
+        return grad_x, grad_mem0, grad_psp0, None, None, None, None

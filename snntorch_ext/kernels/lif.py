@@ -1,0 +1,166 @@
+r"""The LIF recursion over a whole sequence, forward and backward side by side (torch reference).
+
+One function pair serves ``snn.Leaky``, :class:`~snntorch_ext.MSGLeaky` (input gain, masked
+surrogate) and :class:`~snntorch_ext.BPSTALeaky` (BPSA as :math:`g'`, BPTA's residual
+:math:`\alpha`). The forward pass is bit-for-bit the per-step ``forward`` of those neurons; the
+backward pass is the error recursion written out by hand, so autograd keeps one tensor (the
+membrane sequence) instead of several per step. The Triton twins in
+``snntorch_ext.kernels.triton.lif`` have the same names and arguments.
+
+Example::
+
+    >>> import torch
+    >>> from snntorch_ext.kernels.lif import lif_forward
+    >>> from snntorch_ext.kernels.spec import LIFParams
+    >>> spk, mem = lif_forward(torch.ones(3, 2), torch.zeros(2), LIFParams(0.5, 1.2, "zero"))
+    >>> spk[:, 0]
+    tensor([0., 1., 0.])
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .spec import LIFParams, SurrogateSpec
+
+__all__ = ["lif_backward", "lif_forward"]
+
+
+def _has(value: object, neutral: float) -> bool:
+    """Whether a parameter must be applied: tensors always (no data-dependent branch)."""
+    return isinstance(value, torch.Tensor) or value != neutral
+
+
+def lif_forward(x: torch.Tensor, mem0: torch.Tensor, p: LIFParams
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""Run the LIF neuron over ``x`` of shape ``[T, ...]`` from the membrane ``mem0``.
+
+    snnTorch's order of operations (``reset_delay=True``), so the values are bitwise those of
+    ``T`` calls of ``snn.Leaky.forward``:
+
+    .. math::
+
+        u[t] = \beta\, \big(1 - H(u[t-1] - \vartheta)\big)\, u[t-1] + \gamma\, x[t]
+               \;\; (\text{zero reset}), \qquad
+        o[t] = s\, H(u[t] - \vartheta),
+
+    with :math:`u[-1]` = ``mem0``; ``"subtract"`` replaces the factor by
+    :math:`-\vartheta H(u[t-1] - \vartheta)`, ``"none"`` drops it. BPTA's residual is zero in
+    value and does not appear here.
+
+    Args:
+        x: input currents ``[T, ...]`` (a stride-0 view over time is fine).
+        mem0: initial membrane ``[...]`` in the dtype of ``x``.
+        p: the layer's parameters.
+
+    Returns:
+        ``(spk, mem)``, both ``[T, ...]`` in the dtype of ``x``.
+
+    Example::
+
+        >>> import torch
+        >>> from snntorch_ext.kernels.spec import LIFParams
+        >>> lif_forward(torch.ones(2, 1), torch.zeros(1), LIFParams(0.5, 0.5, "none"))[1]
+        tensor([[1.0000],
+                [1.5000]])
+    """
+    current = x * p.gain if _has(p.gain, 1.0) else x
+    mem = torch.empty(x.shape, dtype=x.dtype, device=x.device)
+    u, threshold = mem0, p.threshold
+    fired = torch.gt(u, threshold)
+    for t, out in enumerate(mem.unbind(0)):
+        if p.reset == "zero":
+            u = u.masked_fill(fired, 0.0)                   # (1 - o[t-1]) * u[t-1]
+        torch.mul(u, p.beta, out=out)
+        out.add_(current[t])
+        if p.reset == "subtract":
+            out.sub_(fired.to(out.dtype) * threshold)
+        u, fired = out, torch.gt(out, threshold)
+    spk = torch.gt(mem, threshold).to(x.dtype)
+    if _has(p.graded, 1.0):
+        spk.mul_(p.graded)
+    return spk, mem
+
+
+def _carry(z: torch.Tensor, grad: torch.Tensor, p: LIFParams) -> torch.Tensor:
+    r""":math:`\partial u[t+1] / \partial u[t] = \beta\,(c[t] + \alpha\, g'(z[t]))`, in place of
+    ``grad`` (:math:`g'`, already masked)."""
+    if _has(p.alpha, 0.0):
+        grad = grad.mul_(p.alpha)
+        if p.reset == "zero":
+            grad.add_(torch.le(z, 0).to(z.dtype))        # + (1 - o[t])
+        else:
+            grad.add_(1.0)
+    elif p.reset == "zero":
+        grad = torch.le(z, 0).to(z.dtype)
+    else:
+        grad = torch.ones_like(z)
+    return grad.mul_(p.beta)
+
+
+def lif_backward(grad_spk: torch.Tensor | None, grad_mem: torch.Tensor | None,
+                 mem: torch.Tensor, mem0: torch.Tensor, p: LIFParams, sg: SurrogateSpec,
+                 keep: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""The error recursion of :func:`lif_forward`, BPTA's included (SPEC of BPSA + BPTA).
+
+    With :math:`\epsilon[t] = \partial L / \partial u[t]`, :math:`g'` the surrogate derivative
+    (times MSG's mask :math:`M[t]` and scale, where there is one), :math:`\sigma[t]` the error
+    arriving at the spikes and :math:`\mu[t]` the one arriving at the membrane output:
+
+    .. math::
+
+        \epsilon[t] = \mu[t] + g'(u[t] - \vartheta)\,\big(s\,\sigma[t]
+                      + \lambda \alpha\, \epsilon[t+1]\big)
+                      + \lambda\, c[t]\, \epsilon[t+1], \qquad \epsilon[T] = 0,
+
+    :math:`c[t] = 1 - o[t]` for the zero reset and 1 otherwise (the reset is detached, as in
+    snnTorch), :math:`\lambda = \beta`. The input gets
+    :math:`\partial L / \partial x[t] = \gamma\, \epsilon[t]` and the initial membrane
+    :math:`\lambda\,(c[-1] + \alpha\, g'(u[-1] - \vartheta))\, \epsilon[0]`. With
+    :math:`\alpha = 0` this is plain BPTT through ``snn.Leaky``.
+
+    Args:
+        grad_spk: :math:`\sigma`, ``[T, ...]`` or None (no error reaches the spikes).
+        grad_mem: :math:`\mu`, ``[T, ...]`` or None.
+        mem: the membrane sequence returned by :func:`lif_forward`.
+        mem0: the initial membrane given to :func:`lif_forward`.
+        p: the layer's parameters.
+        sg: the surrogate.
+        keep: MSG's mask ``[T, ...]`` (bool), or None.
+
+    Returns:
+        ``(grad_x, grad_mem0)``.
+
+    Example::
+
+        >>> import torch
+        >>> from snntorch_ext.kernels.spec import LIFParams, SurrogateSpec
+        >>> p, sg = LIFParams(0.5, 0.5, "none"), SurrogateSpec("x", 0.0, torch.zeros_like)
+        >>> lif_backward(None, torch.ones(2, 1), torch.zeros(2, 1), torch.zeros(1), p, sg,
+        ...              None)[0]
+        tensor([[1.5000],
+                [1.0000]])
+    """
+    z = mem - p.threshold
+    grad = sg.grad_fn(z)
+    if keep is not None:
+        grad.mul_(keep)
+        if sg.scale != 1.0:
+            grad.mul_(sg.scale)
+    if grad_spk is None:
+        eps = torch.zeros_like(mem)
+    else:
+        eps = grad * grad_spk
+        if _has(p.graded, 1.0):
+            eps.mul_(p.graded)
+    if grad_mem is not None:
+        eps.add_(grad_mem)
+    carry = _carry(z, grad, p)
+    for t in range(mem.shape[0] - 2, -1, -1):
+        eps[t].addcmul_(carry[t], eps[t + 1])
+    z0 = mem0 - p.threshold
+    grad0 = sg.grad_fn(z0) if _has(p.alpha, 0.0) else torch.zeros_like(z0)
+    grad_mem0 = _carry(z0, grad0, p).mul_(eps[0])
+    if _has(p.gain, 1.0):
+        eps.mul_(p.gain)
+    return eps, grad_mem0
