@@ -231,8 +231,15 @@ def _keep(like: torch.Tensor, p: float, generator: torch.Generator | None) -> to
 
     Each element gets 16 uniform random bits, cut from full-range int64 draws (a quarter of
     the draws, and about a third of the time, of ``torch.rand``); it is dropped if those bits
-    fall below ``round(p * 2**16)``, so ``p`` is applied to within :math:`2^{-17}`.
+    fall below ``round(p * 2**16)``, so ``p`` is applied to within :math:`2^{-17}`. Under
+    ``torch.compile`` without a generator it is ``torch.rand(...) >= p`` instead (``random_``
+    cannot be traced); with a generator the draw stays eager (a graph break), so the masks
+    still come from that generator.
     """
+    if generator is None and torch.compiler.is_compiling():
+        # Tensor.random_ breaks the graph; under torch.compile the stream is the compiler's
+        # anyway. 24 random bits per element: p to within 2**-25.
+        return (torch.rand(like.shape, device=like.device) >= p).to(like.dtype)
     device = like.device if generator is None else generator.device
     words = torch.empty(-(-like.numel() // 4), dtype=torch.int64, device=device)
     words.random_(-(1 << 63), None, generator=generator)  # every bit uniform

@@ -24,16 +24,24 @@ from types import ModuleType
 import torch
 
 from ..surrogate import _keep
+from . import lif, psp
 from .spec import LIFParams, PSPParams, SurrogateSpec
 
 __all__ = ["LIFFunction", "PSPFunction", "draw_keep", "recursions"]
 
 
+_LOADED: dict[tuple[str, str], ModuleType] = {("torch", "lif"): lif, ("torch", "psp"): psp}
+
+
 def recursions(backend: str, rule: str) -> ModuleType:
     """The module holding ``<rule>_forward``/``<rule>_backward`` for ``backend`` ("torch" or
-    "triton"); ``rule`` is ``"lif"`` or ``"psp"``."""
-    package = __package__ if backend == "torch" else f"{__package__}.triton"
-    return importlib.import_module(f"{package}.{rule}")
+    "triton"); ``rule`` is ``"lif"`` or ``"psp"``. Imported once, then looked up (so that
+    ``torch.compile`` traces a dictionary lookup, not an import)."""
+    key = (backend, rule)
+    if key not in _LOADED:
+        package = __package__ if backend == "torch" else f"{__package__}.triton"
+        _LOADED[key] = importlib.import_module(f"{package}.{rule}")
+    return _LOADED[key]
 
 
 def draw_keep(mem: torch.Tensor, sg: SurrogateSpec) -> torch.Tensor | None:
