@@ -64,19 +64,18 @@ def lif_forward(x: torch.Tensor, mem0: torch.Tensor, p: LIFParams
         tensor([[1.0000],
                 [1.5000]])
     """
-    current = x * p.gain if _has(p.gain, 1.0) else x
     mem = torch.empty(x.shape, dtype=x.dtype, device=x.device)
-    u, threshold = mem0, p.threshold
-    fired = torch.gt(u, threshold)
-    for t, out in enumerate(mem.unbind(0)):
-        if p.reset == "zero":
-            u = u.masked_fill(fired, 0.0)                   # (1 - o[t-1]) * u[t-1]
+    spk = torch.empty_like(mem)                        # H(u - threshold), 0/1, per step
+    threshold, gain = p.threshold, _has(p.gain, 1.0)
+    u, fired = mem0, torch.gt(mem0, threshold).to(x.dtype)
+    for t, out in enumerate(mem.unbind(0)):            # [B, ...] slices stay in cache
         torch.mul(u, p.beta, out=out)
-        out.add_(current[t])
+        if p.reset == "zero":
+            out.addcmul_(out, fired, value=-1.0)       # beta (1 - o[t-1]) u[t-1], exactly
+        out.add_(x[t] * p.gain if gain else x[t])
         if p.reset == "subtract":
-            out.sub_(fired.to(out.dtype) * threshold)
-        u, fired = out, torch.gt(out, threshold)
-    spk = torch.gt(mem, threshold).to(x.dtype)
+            out.sub_(fired * threshold)
+        u, fired = out, torch.gt(out, threshold, out=spk[t])
     if _has(p.graded, 1.0):
         spk.mul_(p.graded)
     return spk, mem
@@ -141,23 +140,26 @@ def lif_backward(grad_spk: torch.Tensor | None, grad_mem: torch.Tensor | None,
         tensor([[1.5000],
                 [1.0000]])
     """
-    z = mem - p.threshold
-    grad = sg.grad_fn(z)
-    if keep is not None:
-        grad.mul_(keep)
-        if sg.scale != 1.0:
-            grad.mul_(sg.scale)
-    if grad_spk is None:
-        eps = torch.zeros_like(mem)
-    else:
-        eps = grad * grad_spk
-        if _has(p.graded, 1.0):
-            eps.mul_(p.graded)
-    if grad_mem is not None:
-        eps.add_(grad_mem)
-    carry = _carry(z, grad, p)
-    for t in range(mem.shape[0] - 2, -1, -1):
-        eps[t].addcmul_(carry[t], eps[t + 1])
+    eps = torch.empty_like(mem)
+    scale = keep is not None and sg.scale != 1.0
+    for t in range(mem.shape[0] - 1, -1, -1):         # [B, ...] slices stay in cache
+        z = mem[t] - p.threshold
+        grad = sg.grad_fn(z)
+        if keep is not None:
+            grad.mul_(keep[t])
+            if scale:
+                grad.mul_(sg.scale)
+        out = eps[t]
+        if grad_spk is None:
+            out.zero_()
+        else:
+            torch.mul(grad, grad_spk[t], out=out)
+            if _has(p.graded, 1.0):
+                out.mul_(p.graded)
+        if grad_mem is not None:
+            out.add_(grad_mem[t])
+        if t + 1 < mem.shape[0]:
+            out.addcmul_(_carry(z, grad, p), eps[t + 1])
     z0 = mem0 - p.threshold
     grad0 = sg.grad_fn(z0) if _has(p.alpha, 0.0) else torch.zeros_like(z0)
     grad_mem0 = _carry(z0, grad0, p).mul_(eps[0])

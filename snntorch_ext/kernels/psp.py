@@ -38,12 +38,11 @@ def psp_forward(spk: torch.Tensor, psp0: torch.Tensor, pp: PSPParams) -> torch.T
         >>> psp_forward(torch.tensor([[1.0], [0.0]]), torch.zeros(1), PSPParams(0.5, 2.0))[:, 0]
         tensor([0.5000, 0.2500])
     """
-    drive = spk / pp.tau_s
-    psp = torch.empty_like(drive)
+    psp = torch.empty_like(spk)
     a = psp0
     for t, out in enumerate(psp.unbind(0)):
         torch.mul(a, pp.decay, out=out)
-        out.add_(drive[t])
+        out.add_(spk[t] / pp.tau_s)
         a = out
     return psp
 
@@ -72,7 +71,10 @@ def psp_backward(grad_psp: torch.Tensor, pp: PSPParams) -> tuple[torch.Tensor, t
         >>> psp_backward(torch.ones(2, 1), PSPParams(0.5, 2.0))[0][:, 0]
         tensor([0.7500, 0.5000])
     """
-    delta = grad_psp.clone(memory_format=torch.contiguous_format)
-    for t in range(delta.shape[0] - 2, -1, -1):
-        delta[t].add_(delta[t + 1] * pp.decay)
-    return delta / pp.tau_s, delta[0] * pp.decay
+    grad_spk = torch.empty_like(grad_psp)
+    delta = grad_psp[-1]
+    for t in range(grad_psp.shape[0] - 1, -1, -1):
+        if t + 1 < grad_psp.shape[0]:
+            delta = grad_psp[t] + delta * pp.decay
+        torch.div(delta, pp.tau_s, out=grad_spk[t])
+    return grad_spk, delta * pp.decay

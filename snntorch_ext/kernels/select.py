@@ -87,8 +87,8 @@ def plan(neuron: nn.Module) -> Plan | str:
     Example::
 
         >>> import snntorch_ext as snx
-        >>> plan(snx.BPSTALeaky()).p.alpha
-        tensor(0.8000)
+        >>> round(plan(snx.BPSTALeaky()).p.alpha, 6)
+        0.8
     """
     if type(neuron) not in _TYPES:
         return f"{type(neuron).__name__} has no multi-step kernel"
@@ -117,7 +117,9 @@ def plan(neuron: nn.Module) -> Plan | str:
     p = LIFParams(beta, neuron.threshold.detach(), _reset(neuron), gain,
                   neuron.graded_spikes_factor, alpha)
     pp = PSPParams(1.0 - 1.0 / neuron.tau_s, neuron.tau_s) if isinstance(neuron, PSPLeaky) else None
-    return Plan(p, sg, pp)
+    if torch.compiler.is_compiling():  # keep 0-dim tensors: no specialisation on their values
+        return Plan(p, sg, pp)
+    return Plan(_floats(p), _floats(sg), None if pp is None else _floats(pp))
 
 
 def _triton_reason(x: torch.Tensor, kernel_plan: Plan) -> str | None:
@@ -163,6 +165,7 @@ def backend_for(neuron: nn.Module, x: torch.Tensor, backend: str) -> tuple[str, 
 
 
 def _floats(record: NamedTuple) -> NamedTuple:
+    """The record with python floats for its 0-dim tensors (exact: float32 values are doubles)."""
     return record._replace(**{k: v.item() for k, v in record._asdict().items()
                               if isinstance(v, torch.Tensor)})
 
@@ -192,9 +195,8 @@ def run_neuron(neuron: nn.Module, x: torch.Tensor, backend: str, kernel_plan: Pl
     """
     p, sg, pp = kernel_plan
     name = "torch" if backend == "fused" else "triton"
-    if name == "triton":
-        p, sg = _floats(p), _floats(sg)
-        pp = None if pp is None else _floats(pp)
+    if name == "triton":  # python floats (no-ops unless traced by torch.compile)
+        p, sg, pp = _floats(p), _floats(sg), None if pp is None else _floats(pp)
     mem0 = _state(neuron.mem, x[0])
     if pp is None:
         spk, mem = LIFFunction.apply(x, mem0, p, sg, name)
