@@ -74,6 +74,7 @@ class LIFFunction(torch.autograd.Function):
                 backend: str) -> tuple[torch.Tensor, torch.Tensor]:
         spk, mem = recursions(backend, "lif").lif_forward(x, mem0, p)
         ctx.save_for_backward(mem, mem0)
+        ctx.set_materialize_grads(False)  # an unused output gets None, not a [T, ...] of zeros
         ctx.p, ctx.sg, ctx.backend = p, sg, backend
         return spk, mem
 
@@ -103,6 +104,7 @@ class PSPFunction(torch.autograd.Function):
         spk, mem = recursions(backend, "lif").lif_forward(x, mem0, p)
         psp = recursions(backend, "psp").psp_forward(spk, psp0, pp)
         ctx.save_for_backward(mem, mem0)
+        ctx.set_materialize_grads(False)
         ctx.p, ctx.pp, ctx.sg, ctx.backend = p, pp, sg, backend
         return spk, psp, mem
 

@@ -87,7 +87,7 @@ def _carry(z: torch.Tensor, grad: torch.Tensor, p: LIFParams) -> torch.Tensor:
     if _has(p.alpha, 0.0):
         grad = grad.mul_(p.alpha)
         if p.reset == "zero":
-            grad.add_(torch.le(z, 0).to(z.dtype))        # + (1 - o[t])
+            grad.add_(torch.le(z, 0))                     # + (1 - o[t])
         else:
             grad.add_(1.0)
     elif p.reset == "zero":

@@ -166,3 +166,23 @@ def test_state_carries_over_between_calls() -> None:
                 seq.append(torch.stack([neuron(x_t) for x_t in chunk.unbind(0)]))
         outputs.append(torch.cat(seq))
     assert torch.equal(outputs[0], outputs[1])
+
+
+@pytest.mark.parametrize("name", ["bpsa+bpta", "psp", "msg"])
+def test_gradient_through_the_final_state_only(name: str) -> None:
+    """A loss on the final membrane alone: the spikes' gradient is None inside the kernel."""
+    x = torch.rand(6, 2, 5, dtype=torch.float64) * 1.5
+    grads = []
+    for fused in (False, True):
+        neuron = NEURONS[name]()
+        reset(neuron)
+        xg = x.clone().requires_grad_()
+        if fused:
+            run_neuron(neuron, xg, "fused", plan(neuron))
+        else:
+            for x_t in xg.unbind(0):
+                neuron(x_t)
+        neuron.mem.sum().backward()
+        grads.append(xg.grad)
+    assert grads[0].abs().max() > 0
+    torch.testing.assert_close(grads[1], grads[0], rtol=0, atol=1e-10)
