@@ -8,7 +8,19 @@ Example::
     lif = snn.Leaky(beta=0.9, spike_grad=snx.surrogate.rectangular(width=1.0))
 """
 
-from . import data, decode, engine, functional, metrics, models, neurons, recipes, surrogate, utils
+from . import (
+    data,
+    decode,
+    engine,
+    functional,
+    kernels,
+    metrics,
+    models,
+    neurons,
+    recipes,
+    surrogate,
+    utils,
+)
 from .asf import ASF
 from .decode import TWO, TemporallyWeightedOutput, Voting
 from .dropout import TimeSharedDropout
@@ -32,6 +44,7 @@ __all__ = [
     "decode",
     "engine",
     "functional",
+    "kernels",
     "metrics",
     "models",
     "neurons",

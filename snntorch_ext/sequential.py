@@ -88,7 +88,7 @@ class SpikingSequential(nn.Sequential):
     :class:`~snntorch_ext.MSGLeaky` and :class:`~snntorch_ext.PSPLeaky` with a surrogate of
     :mod:`snntorch_ext.surrogate` (masked included); learnable ``beta``/``threshold``,
     ``inhibition``, ``state_quant``, ``reset_delay=False``, snnTorch's own surrogates and
-    per-step forward hooks need per-step calls (:func:`snntorch_ext.kernels.plan` gives the
+    per-step forward hooks need per-step calls (:func:`snntorch_ext.kernels.select.plan` gives the
     reason). An explicit ``"fused"`` or ``"triton"`` that cannot run a neuron is a ValueError.
     ``backend=None`` reads the environment variable ``SNNTORCH_EXT_BACKEND`` (default
     ``"auto"``) when the network is built: our choice, to compare backends without editing

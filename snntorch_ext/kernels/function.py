@@ -50,6 +50,15 @@ def draw_keep(mem: torch.Tensor, sg: SurrogateSpec) -> torch.Tensor | None:
     Drawn from ``sg.generator`` step by step from the last step to the first, the order in which
     the per-step path draws them during its backward pass, so the same generator state gives the
     same masks on both paths. :math:`M[t] \sim \mathrm{Bernoulli}(1 - p)`.
+
+    Example::
+
+        >>> import torch
+        >>> from snntorch_ext.kernels.spec import SurrogateSpec
+        >>> sg = SurrogateSpec("atan", 2.0, torch.ones_like, p=0.5,
+        ...                    generator=torch.Generator().manual_seed(0))
+        >>> draw_keep(torch.zeros(4, 3), sg).shape
+        torch.Size([4, 3])
     """
     if sg.p == 0.0:
         return None
@@ -67,6 +76,17 @@ class LIFFunction(torch.autograd.Function):
 
     .. math:: o[t] = H(u[t] - \vartheta), \qquad
               \epsilon[t] = \partial L / \partial u[t] \text{ by the recursion}
+
+    Example::
+
+        >>> import torch
+        >>> from snntorch_ext.kernels.spec import LIFParams, SurrogateSpec
+        >>> sg = SurrogateSpec("rectangular", 1.0, lambda z: (z.abs() < 0.5).to(z.dtype))
+        >>> x = torch.ones(3, 2, requires_grad=True)
+        >>> spk, mem = LIFFunction.apply(x, torch.zeros(2), LIFParams(0.5, 1.2, "zero"), sg,
+        ...                              "torch")
+        >>> spk[:, 0]
+        tensor([0., 1., 0.], grad_fn=<SelectBackward0>)
     """
 
     @staticmethod
@@ -95,6 +115,17 @@ class PSPFunction(torch.autograd.Function):
     error to the spikes' and runs the LIF recursion. Saves ``mem`` ``[T, ...]`` and ``mem0``.
 
     .. math:: \frac{\partial L}{\partial o[t]} = \sigma[t] + \hat\delta[t] / \tau_s
+
+    Example::
+
+        >>> import torch
+        >>> from snntorch_ext.kernels.spec import LIFParams, PSPParams, SurrogateSpec
+        >>> sg = SurrogateSpec("rectangular", 1.0, lambda z: (z.abs() < 0.5).to(z.dtype))
+        >>> spk, psp, mem = PSPFunction.apply(
+        ...     torch.ones(2, 1), torch.zeros(1), torch.zeros(1), LIFParams(0.5, 0.8, "zero"),
+        ...     PSPParams(0.5, 2.0), sg, "torch")
+        >>> psp[:, 0]
+        tensor([0.5000, 0.7500])
     """
 
     @staticmethod

@@ -44,7 +44,16 @@ _TYPES = (snn.Leaky, BPSTALeaky, MSGLeaky, PSPLeaky)
 
 
 class Plan(NamedTuple):
-    """What a multi-step kernel needs: LIF parameters, surrogate, PSP filter (PSPLeaky only)."""
+    r"""What a multi-step kernel needs: LIF parameters, surrogate, PSP filter (PSPLeaky only).
+
+    .. math:: \mathrm{plan}(n) = (p, g', \tau_s)
+
+    Example::
+
+        >>> import snntorch_ext as snx
+        >>> plan(snx.PSPLeaky()).pp.tau_s
+        4.0
+    """
 
     p: LIFParams
     sg: SurrogateSpec

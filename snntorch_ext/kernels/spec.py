@@ -1,8 +1,8 @@
 r"""What a multi-step kernel needs to know about a neuron: plain, immutable parameter records.
 
-A kernel never sees the neuron module. :func:`snntorch_ext.kernels.plan` reads a neuron once per
-call and hands the kernel these records; the torch recursions (:mod:`.lif`, :mod:`.psp`) and
-their Triton twins take the same records.
+A kernel never sees the neuron module. :func:`~snntorch_ext.kernels.select.plan` reads a
+neuron once per call and hands the kernel these records; the torch recursions (:mod:`.lif`,
+:mod:`.psp`) and their Triton twins take the same records.
 
 Example::
 
@@ -43,6 +43,11 @@ class LIFParams(NamedTuple):
         gain: input gain :math:`\gamma` (:class:`~snntorch_ext.MSGLeaky`: :math:`1 - \beta`).
         graded: ``graded_spikes_factor`` :math:`s`.
         alpha: BPTA's residual factor :math:`\alpha` (0: no residual; only with ``"zero"``).
+
+    Example::
+
+        >>> LIFParams(beta=0.9, threshold=0.5, reset="zero", alpha=0.8).alpha
+        0.8
     """
 
     beta: Scalar
@@ -61,6 +66,11 @@ class PSPParams(NamedTuple):
     Attributes:
         decay: :math:`d`, computed as the neuron computes it (``1.0 - 1.0 / tau_s``).
         tau_s: :math:`\tau_s`.
+
+    Example::
+
+        >>> PSPParams(decay=0.75, tau_s=4.0).decay
+        0.75
     """
 
     decay: Scalar
@@ -78,6 +88,12 @@ class SurrogateSpec(NamedTuple):
         p: MSG's drop probability (0: no mask).
         scale: factor of the kept entries (``1/(1-p)`` with ``rescale=True``, else 1).
         generator: the generator MSG draws its masks from (None: the global one).
+
+    Example::
+
+        >>> import snntorch_ext as snx
+        >>> snx.surrogate.masked(p=0.3).spec()[:2]
+        ('piecewise_linear', 2.0)
     """
 
     kind: str
