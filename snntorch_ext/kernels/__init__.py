@@ -30,6 +30,9 @@ names, arguments and returns as the torch references, which define the values::
     psp_forward(spk, psp0, pp: PSPParams) -> psp [T, ...]
     psp_backward(grad_psp, pp: PSPParams) -> (grad_spk [T, ...], grad_psp0 [...])
     (optional) lif.unsupported(x, plan) -> str | None: why the twin cannot run this case.
+    (optional) psp.lif_psp_forward(x, mem0, psp0, p, pp) -> (spk, psp, mem) and
+               psp.lif_psp_backward(grad_spk, grad_psp, grad_mem, mem, mem0, p, pp, sg, keep)
+                   -> (grad_x, grad_mem0, grad_psp0 or None): both recursions in one pass.
 
 With Triton the records hold python floats (``LIFParams(beta, threshold, reset, gain, graded,
 alpha)``, ``reset`` in {"zero", "subtract", "none"}; ``SurrogateSpec(kind, param, grad_fn, p,

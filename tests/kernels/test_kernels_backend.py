@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import sys
+import types
 
 import pytest
 import snntorch as snn
@@ -10,7 +12,9 @@ import torch
 from torch import nn
 
 import snntorch_ext as snx
-from snntorch_ext.kernels import backend_for, plan
+from snntorch_ext.kernels import backend_for, function, plan
+from snntorch_ext.kernels import lif as lif_ref
+from snntorch_ext.kernels import psp as psp_ref
 
 
 def test_unknown_backend_is_a_value_error() -> None:
@@ -88,3 +92,51 @@ def test_firing_rates_count_fused_neurons_like_per_step_ones() -> None:
         rates.append(counter.per_layer())
     assert rates[0] == rates[1]
     assert 0 < sum(rates[0].values())
+
+
+def test_triton_without_the_package_is_refused(monkeypatch) -> None:
+    monkeypatch.setenv("TRITON_INTERPRET", "1")
+    monkeypatch.setattr(function, "_LOADED", dict(function._LOADED))
+    for name in ("snntorch_ext.kernels.triton", "snntorch_ext.kernels.triton.lif"):
+        monkeypatch.setitem(sys.modules, name, None)  # import fails as if absent
+    with pytest.raises(ValueError, match="triton is not available"):
+        backend_for(snx.BPSTALeaky(), torch.ones(2, 3), "triton")
+
+
+def test_triton_backend_calls_the_twins_with_floats(monkeypatch) -> None:
+    """The "triton" wiring, with the torch recursions standing in for the twins: python-float
+    records, the one-pass PSP pair when the twin module has it, and per-step values."""
+    calls = []
+
+    def lif_psp_forward(x, mem0, psp0, p, pp):
+        calls.append((p, pp))
+        spk, mem = lif_ref.lif_forward(x, mem0, p)
+        return spk, psp_ref.psp_forward(spk, psp0, pp), mem
+
+    def lif_psp_backward(grad_spk, grad_psp, grad_mem, mem, mem0, p, pp, sg, keep):
+        from_psp, grad_psp0 = psp_ref.psp_backward(grad_psp, pp)
+        if grad_spk is not None:
+            from_psp = from_psp + grad_spk
+        grad_x, grad_mem0 = lif_ref.lif_backward(from_psp, grad_mem, mem, mem0, p, sg, keep)
+        return grad_x, grad_mem0, grad_psp0
+
+    twin_psp = types.SimpleNamespace(psp_forward=psp_ref.psp_forward,
+                                     psp_backward=psp_ref.psp_backward,
+                                     lif_psp_forward=lif_psp_forward,
+                                     lif_psp_backward=lif_psp_backward)
+    monkeypatch.setenv("TRITON_INTERPRET", "1")
+    monkeypatch.setattr(function, "_LOADED", {**function._LOADED, ("triton", "lif"): lif_ref,
+                                              ("triton", "psp"): twin_psp})
+    outputs = []
+    for backend in ("torch", "triton"):
+        torch.manual_seed(0)
+        net = snx.SpikingSequential(nn.Linear(3, 6), snx.PSPLeaky(threshold=0.3, init_hidden=True),
+                                    nn.Linear(6, 4), snx.BPSTALeaky(init_hidden=True),
+                                    backend=backend)
+        x = torch.rand(5, 2, 3) * 3
+        out = net(x)
+        out.sum().backward()
+        outputs.append((out, net[0].weight.grad))
+    assert torch.equal(outputs[0][0], outputs[1][0])
+    torch.testing.assert_close(outputs[0][1], outputs[1][1])
+    assert calls and all(isinstance(v, (float, str)) for p, pp in calls for v in (*p, *pp))
