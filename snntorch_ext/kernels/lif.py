@@ -81,20 +81,28 @@ def lif_forward(x: torch.Tensor, mem0: torch.Tensor, p: LIFParams
     return spk, mem
 
 
-def _carry(z: torch.Tensor, grad: torch.Tensor, p: LIFParams) -> torch.Tensor:
+def _carry(silent: torch.Tensor | None, grad: torch.Tensor, p: LIFParams) -> torch.Tensor:
     r""":math:`\partial u[t+1] / \partial u[t] = \beta\,(c[t] + \alpha\, g'(z[t]))`, in place of
-    ``grad`` (:math:`g'`, already masked)."""
-    if _has(p.alpha, 0.0):
-        grad = grad.mul_(p.alpha)
-        if p.reset == "zero":
-            grad.add_(torch.le(z, 0))                     # + (1 - o[t])
-        else:
-            grad.add_(1.0)
-    elif p.reset == "zero":
-        grad = torch.le(z, 0).to(z.dtype)
-    else:
-        grad = torch.ones_like(z)
+    ``grad`` (:math:`g'`, already masked); ``silent`` is :math:`1 - o[t]` (bool) for the zero
+    reset."""
+    if not _has(p.alpha, 0.0):
+        if silent is None:
+            return torch.ones_like(grad).mul_(p.beta)
+        return silent.to(grad.dtype).mul_(p.beta)
+    if isinstance(p.alpha, float) and isinstance(p.beta, float):
+        grad.mul_(p.alpha * p.beta)
+        return grad.add_(silent, alpha=p.beta) if silent is not None else grad.add_(p.beta)
+    grad.mul_(p.alpha).add_(silent if silent is not None else 1.0)
     return grad.mul_(p.beta)
+
+
+def _derivative(z: torch.Tensor, u: torch.Tensor, silent: torch.Tensor | None,
+                sg: SurrogateSpec) -> torch.Tensor:
+    """:math:`g'(z)`, a new tensor; BPSA's :math:`1/u` where the neuron fires is computed from
+    ``u`` directly (two operations instead of five; equal up to rounding)."""
+    if sg.kind == "bpsa" and silent is not None:
+        return torch.reciprocal(u).masked_fill_(silent, 0.0)
+    return sg.grad_fn(z)
 
 
 def lif_backward(grad_spk: torch.Tensor | None, grad_mem: torch.Tensor | None,
@@ -142,9 +150,11 @@ def lif_backward(grad_spk: torch.Tensor | None, grad_mem: torch.Tensor | None,
     """
     eps = torch.empty_like(mem)
     scale = keep is not None and sg.scale != 1.0
+    silence = p.reset == "zero" or sg.kind == "bpsa"
     for t in range(mem.shape[0] - 1, -1, -1):         # [B, ...] slices stay in cache
         z = mem[t] - p.threshold
-        grad = sg.grad_fn(z)
+        silent = torch.le(z, 0) if silence else None    # 1 - o[t]
+        grad = _derivative(z, mem[t], silent, sg)
         if keep is not None:
             grad.mul_(keep[t])
             if scale:
@@ -159,10 +169,11 @@ def lif_backward(grad_spk: torch.Tensor | None, grad_mem: torch.Tensor | None,
         if grad_mem is not None:
             out.add_(grad_mem[t])
         if t + 1 < mem.shape[0]:
-            out.addcmul_(_carry(z, grad, p), eps[t + 1])
+            out.addcmul_(_carry(silent if p.reset == "zero" else None, grad, p), eps[t + 1])
     z0 = mem0 - p.threshold
-    grad0 = sg.grad_fn(z0) if _has(p.alpha, 0.0) else torch.zeros_like(z0)
-    grad_mem0 = _carry(z0, grad0, p).mul_(eps[0])
+    silent = torch.le(z0, 0) if silence else None
+    grad0 = _derivative(z0, mem0, silent, sg) if _has(p.alpha, 0.0) else torch.zeros_like(z0)
+    grad_mem0 = _carry(silent if p.reset == "zero" else None, grad0, p).mul_(eps[0])
     if _has(p.gain, 1.0):
         eps.mul_(p.gain)
     return eps, grad_mem0
