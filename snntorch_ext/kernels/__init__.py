@@ -5,7 +5,8 @@ Layout (each rule's forward and backward recursion side by side, the classes thi
 * :mod:`.spec` -- ``LIFParams``, ``PSPParams``, ``SurrogateSpec``: plain parameter records.
 * :mod:`.lif` -- ``lif_forward``/``lif_backward``: ``snn.Leaky``, ``MSGLeaky`` and
   ``BPSTALeaky`` (BPTA's residual is the ``alpha`` term of ``lif_backward``).
-* :mod:`.psp` -- ``psp_forward``/``psp_backward``: the PSP filter of ``PSPLeaky``.
+* :mod:`.psp` -- ``psp_forward``/``psp_backward``: the PSP filter of ``PSPLeaky``;
+  ``lif_psp_forward``/``lif_psp_backward``: ``PSPLeaky`` whole (what ``PSPFunction`` calls).
 * :mod:`.function` -- ``LIFFunction``, ``PSPFunction`` (autograd; save the membrane only) and
   ``draw_keep`` (MSG's masks, drawn from the user's generator in the per-step order).
 * :mod:`.select` -- ``plan(neuron)`` (parameters or the reason it is not eligible),
@@ -29,10 +30,10 @@ names, arguments and returns as the torch references, which define the values::
         grad_x [T, ...], grad_mem0 [...]
     psp_forward(spk, psp0, pp: PSPParams) -> psp [T, ...]
     psp_backward(grad_psp, pp: PSPParams) -> (grad_spk [T, ...], grad_psp0 [...])
+    lif_psp_forward(x, mem0, psp0, p, pp) -> (spk, psp, mem)        (in psp.py; PSPLeaky)
+    lif_psp_backward(grad_spk, grad_psp, grad_mem, mem, mem0, p, pp, sg, keep)
+        -> (grad_x, grad_mem0, grad_psp0 or None)   (in psp.py; both recursions in one pass)
     (optional) lif.unsupported(x, plan) -> str | None: why the twin cannot run this case.
-    (optional) psp.lif_psp_forward(x, mem0, psp0, p, pp) -> (spk, psp, mem) and
-               psp.lif_psp_backward(grad_spk, grad_psp, grad_mem, mem, mem0, p, pp, sg, keep)
-                   -> (grad_x, grad_mem0, grad_psp0 or None): both recursions in one pass.
 
 With Triton the records hold python floats (``LIFParams(beta, threshold, reset, gain, graded,
 alpha)``, ``reset`` in {"zero", "subtract", "none"}; ``SurrogateSpec(kind, param, grad_fn, p,
@@ -51,7 +52,7 @@ Example::
 
 from .function import LIFFunction, PSPFunction, draw_keep
 from .lif import lif_backward, lif_forward
-from .psp import psp_backward, psp_forward
+from .psp import lif_psp_backward, lif_psp_forward, psp_backward, psp_forward
 from .select import BACKENDS, Plan, backend_for, plan, run_neuron
 from .spec import LIFParams, PSPParams, SurrogateSpec
 
@@ -67,6 +68,8 @@ __all__ = [
     "draw_keep",
     "lif_backward",
     "lif_forward",
+    "lif_psp_backward",
+    "lif_psp_forward",
     "plan",
     "psp_backward",
     "psp_forward",

@@ -110,11 +110,9 @@ class LIFFunction(torch.autograd.Function):
 class PSPFunction(torch.autograd.Function):
     r"""``(spk, psp, mem) = PSPFunction.apply(x, mem0, psp0, p, pp, sg, backend)``.
 
-    :func:`~snntorch_ext.kernels.lif.lif_forward` then
-    :func:`~snntorch_ext.kernels.psp.psp_forward`; backward runs the PSP recursion, adds its
-    error to the spikes' and runs the LIF recursion (a backend whose ``psp`` module has
-    ``lif_psp_forward``/``lif_psp_backward`` runs each pair as one). Saves ``mem``
-    ``[T, ...]`` and ``mem0``.
+    :func:`~snntorch_ext.kernels.psp.lif_psp_forward` and
+    :func:`~snntorch_ext.kernels.psp.lif_psp_backward` (the PSP's error recursion and the
+    LIF's in one pass). Saves ``mem`` ``[T, ...]`` and ``mem0``.
 
     .. math:: \frac{\partial L}{\partial o[t]} = \sigma[t] + \hat\delta[t] / \tau_s
 
@@ -134,12 +132,7 @@ class PSPFunction(torch.autograd.Function):
     def forward(ctx, x: torch.Tensor, mem0: torch.Tensor, psp0: torch.Tensor, p: LIFParams,
                 pp: PSPParams, sg: SurrogateSpec, backend: str
                 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        both = getattr(recursions(backend, "psp"), "lif_psp_forward", None)
-        if both is not None:
-            spk, psp, mem = both(x, mem0, psp0, p, pp)
-        else:
-            spk, mem = recursions(backend, "lif").lif_forward(x, mem0, p)
-            psp = recursions(backend, "psp").psp_forward(spk, psp0, pp)
+        spk, psp, mem = recursions(backend, "psp").lif_psp_forward(x, mem0, psp0, p, pp)
         ctx.save_for_backward(mem, mem0)
         ctx.set_materialize_grads(False)
         ctx.p, ctx.pp, ctx.sg, ctx.backend = p, pp, sg, backend
@@ -149,16 +142,7 @@ class PSPFunction(torch.autograd.Function):
     def backward(ctx, grad_spk: torch.Tensor | None, grad_psp: torch.Tensor | None,
                  grad_mem: torch.Tensor | None):
         mem, mem0 = ctx.saved_tensors
-        both = getattr(recursions(ctx.backend, "psp"), "lif_psp_backward", None)
-        if both is not None:
-            grad_x, grad_mem0, grad_psp0 = both(grad_spk, grad_psp, grad_mem, mem, mem0, ctx.p,
-                                                ctx.pp, ctx.sg, draw_keep(mem, ctx.sg))
-            return grad_x, grad_mem0, grad_psp0, None, None, None, None
-        grad_psp0 = None
-        if grad_psp is not None:
-            from_psp, grad_psp0 = recursions(ctx.backend, "psp").psp_backward(grad_psp, ctx.pp)
-            grad_spk = from_psp if grad_spk is None else from_psp.add_(grad_spk)
-        keep = draw_keep(mem, ctx.sg)
-        grad_x, grad_mem0 = recursions(ctx.backend, "lif").lif_backward(
-            grad_spk, grad_mem, mem, mem0, ctx.p, ctx.sg, keep)
+        grad_x, grad_mem0, grad_psp0 = recursions(ctx.backend, "psp").lif_psp_backward(
+            grad_spk, grad_psp, grad_mem, mem, mem0, ctx.p, ctx.pp, ctx.sg,
+            draw_keep(mem, ctx.sg))
         return grad_x, grad_mem0, grad_psp0, None, None, None, None

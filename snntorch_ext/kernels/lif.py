@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import torch
 
-from .spec import LIFParams, SurrogateSpec
+from .spec import LIFParams, PSPParams, SurrogateSpec
 
 __all__ = ["lif_backward", "lif_forward"]
 
@@ -148,9 +148,32 @@ def lif_backward(grad_spk: torch.Tensor | None, grad_mem: torch.Tensor | None,
         tensor([[1.5000],
                 [1.0000]])
     """
+    grad_x, grad_mem0, _ = backward(grad_spk, grad_mem, mem, mem0, p, sg, keep)
+    return grad_x, grad_mem0
+
+
+def backward(grad_spk: torch.Tensor | None, grad_mem: torch.Tensor | None, mem: torch.Tensor,
+             mem0: torch.Tensor, p: LIFParams, sg: SurrogateSpec, keep: torch.Tensor | None,
+             grad_psp: torch.Tensor | None = None, pp: PSPParams | None = None
+             ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    r""":func:`lif_backward`, optionally with a PSP filter's error recursion in the same pass
+    (:func:`snntorch_ext.kernels.psp.lif_psp_backward`): the spikes then also receive
+    :math:`\hat\delta[t]/\tau_s` with :math:`\hat\delta[t] = \bar a[t] + d\,\hat\delta[t+1]`.
+    Returns ``(grad_x, grad_mem0, grad_psp0)`` (``grad_psp0`` None without ``grad_psp``).
+
+    Example::
+
+        >>> import torch
+        >>> from snntorch_ext.kernels.spec import LIFParams, SurrogateSpec
+        >>> p, sg = LIFParams(0.5, 0.5, "none"), SurrogateSpec("x", 0.0, torch.zeros_like)
+        >>> backward(None, torch.ones(2, 1), torch.zeros(2, 1), torch.zeros(1), p, sg,
+        ...          None)[2] is None
+        True
+    """
     eps = torch.empty_like(mem)
     scale = keep is not None and sg.scale != 1.0
     silence = p.reset == "zero" or sg.kind == "bpsa"
+    delta = None                                          # the PSP's error at t + 1
     for t in range(mem.shape[0] - 1, -1, -1):         # [B, ...] slices stay in cache
         z = mem[t] - p.threshold
         silent = torch.le(z, 0) if silence else None    # 1 - o[t]
@@ -159,11 +182,15 @@ def lif_backward(grad_spk: torch.Tensor | None, grad_mem: torch.Tensor | None,
             grad.mul_(keep[t])
             if scale:
                 grad.mul_(sg.scale)
+        sigma = None if grad_spk is None else grad_spk[t]
+        if grad_psp is not None:                         # the PSP's error, same pass
+            delta = grad_psp[t] if delta is None else grad_psp[t] + delta * pp.decay
+            sigma = delta / pp.tau_s if sigma is None else (delta / pp.tau_s).add_(sigma)
         out = eps[t]
-        if grad_spk is None:
+        if sigma is None:
             out.zero_()
         else:
-            torch.mul(grad, grad_spk[t], out=out)
+            torch.mul(grad, sigma, out=out)
             if _has(p.graded, 1.0):
                 out.mul_(p.graded)
         if grad_mem is not None:
@@ -176,4 +203,4 @@ def lif_backward(grad_spk: torch.Tensor | None, grad_mem: torch.Tensor | None,
     grad_mem0 = _carry(silent if p.reset == "zero" else None, grad0, p).mul_(eps[0])
     if _has(p.gain, 1.0):
         eps.mul_(p.gain)
-    return eps, grad_mem0
+    return eps, grad_mem0, None if grad_psp is None else delta * pp.decay

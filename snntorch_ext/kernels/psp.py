@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import torch
 
-from .spec import PSPParams
+from .lif import backward, lif_forward
+from .spec import LIFParams, PSPParams, SurrogateSpec
 
-__all__ = ["psp_backward", "psp_forward"]
+__all__ = ["lif_psp_backward", "lif_psp_forward", "psp_backward", "psp_forward"]
 
 
 def psp_forward(spk: torch.Tensor, psp0: torch.Tensor, pp: PSPParams) -> torch.Tensor:
@@ -78,3 +79,57 @@ def psp_backward(grad_psp: torch.Tensor, pp: PSPParams) -> tuple[torch.Tensor, t
             delta = grad_psp[t] + delta * pp.decay
         torch.div(delta, pp.tau_s, out=grad_spk[t])
     return grad_spk, delta * pp.decay
+
+
+def lif_psp_forward(x: torch.Tensor, mem0: torch.Tensor, psp0: torch.Tensor, p: LIFParams,
+                    pp: PSPParams) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    r""":class:`~snntorch_ext.PSPLeaky` over ``x`` ``[T, ...]``:
+    :func:`~snntorch_ext.kernels.lif.lif_forward`, then :func:`psp_forward`.
+
+    .. math:: a[t] = d\, a[t-1] + s\, H(u[t] - \vartheta) / \tau_s
+
+    Returns:
+        ``(spk, psp, mem)``, each ``[T, ...]``.
+
+    Example::
+
+        >>> import torch
+        >>> from snntorch_ext.kernels.spec import LIFParams, PSPParams
+        >>> spk, psp, mem = lif_psp_forward(torch.ones(2, 1), torch.zeros(1), torch.zeros(1),
+        ...                                 LIFParams(0.5, 0.5, "zero"), PSPParams(0.5, 2.0))
+        >>> psp[:, 0]
+        tensor([0.5000, 0.7500])
+    """
+    spk, mem = lif_forward(x, mem0, p)
+    return spk, psp_forward(spk, psp0, pp), mem
+
+
+def lif_psp_backward(grad_spk: torch.Tensor | None, grad_psp: torch.Tensor | None,
+                     grad_mem: torch.Tensor | None, mem: torch.Tensor, mem0: torch.Tensor,
+                     p: LIFParams, pp: PSPParams, sg: SurrogateSpec, keep: torch.Tensor | None
+                     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    r"""The error recursions of :func:`lif_psp_forward`, PSP and LIF in one pass over time
+    (no ``[T, ...]`` buffer for the spikes' error):
+
+    .. math::
+
+        \hat\delta[t] = \bar a[t] + d\,\hat\delta[t+1], \qquad
+        \epsilon[t] = \mu[t] + g'\,\big(s\,(\sigma[t] + \hat\delta[t]/\tau_s)
+                      + \lambda\alpha\,\epsilon[t+1]\big) + \lambda\, c[t]\, \epsilon[t+1]
+
+    the same as :func:`psp_backward` followed by
+    :func:`~snntorch_ext.kernels.lif.lif_backward`.
+
+    Returns:
+        ``(grad_x, grad_mem0, grad_psp0)``; ``grad_psp0`` is None without ``grad_psp``.
+
+    Example::
+
+        >>> import torch
+        >>> from snntorch_ext.kernels.spec import LIFParams, PSPParams, SurrogateSpec
+        >>> sg = SurrogateSpec("rectangular", 1.0, lambda z: (z.abs() < 0.5).to(z.dtype))
+        >>> lif_psp_backward(None, torch.ones(2, 1), None, torch.ones(2, 1), torch.zeros(1),
+        ...                  LIFParams(0.5, 0.8, "zero"), PSPParams(0.5, 2.0), sg, None)[2]
+        tensor([0.7500])
+    """
+    return backward(grad_spk, grad_mem, mem, mem0, p, sg, keep, grad_psp, pp)

@@ -186,3 +186,22 @@ def test_gradient_through_the_final_state_only(name: str) -> None:
         grads.append(xg.grad)
     assert grads[0].abs().max() > 0
     torch.testing.assert_close(grads[1], grads[0], rtol=0, atol=1e-10)
+
+
+def test_one_pass_psp_backward_equals_the_two_recursions() -> None:
+    """lif_psp_backward (one pass) = psp_backward, then lif_backward with the summed error."""
+    from snntorch_ext.kernels import lif_backward, lif_psp_backward, lif_psp_forward, psp_backward
+
+    neuron = snx.PSPLeaky(tau_m=3.0, threshold=0.6)
+    p, sg, pp = plan(neuron)
+    torch.manual_seed(0)
+    x, mem0, psp0 = torch.rand(7, 4, dtype=torch.float64), torch.zeros(4, dtype=torch.float64), \
+        torch.rand(4, dtype=torch.float64)
+    spk, psp, mem = lif_psp_forward(x, mem0, psp0, p, pp)
+    grad_spk, grad_psp, grad_mem = (torch.randn(7, 4, dtype=torch.float64) for _ in range(3))
+    one = lif_psp_backward(grad_spk, grad_psp, grad_mem, mem, mem0, p, pp, sg, None)
+    from_psp, grad_psp0 = psp_backward(grad_psp, pp)
+    two = (*lif_backward(from_psp + grad_spk, grad_mem, mem, mem0, p, sg, None), grad_psp0)
+    assert spk.std() > 0
+    for a, b in zip(one, two, strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=1e-12)
