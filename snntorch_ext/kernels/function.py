@@ -44,8 +44,9 @@ def recursions(backend: str, rule: str) -> ModuleType:
     return _LOADED[key]
 
 
-def draw_keep(mem: torch.Tensor, sg: SurrogateSpec) -> torch.Tensor | None:
-    r"""MSG's masks for a whole sequence, ``[T, ...]`` bool, or None without MSG.
+def draw_keep(mem: torch.Tensor, sg: SurrogateSpec, dtype: torch.dtype = torch.bool
+              ) -> torch.Tensor | None:
+    r"""MSG's masks for a whole sequence, ``[T, ...]`` 0/1 in ``dtype``, or None without MSG.
 
     Drawn from ``sg.generator`` step by step from the last step to the first, the order in which
     the per-step path draws them during its backward pass, so the same generator state gives the
@@ -62,10 +63,15 @@ def draw_keep(mem: torch.Tensor, sg: SurrogateSpec) -> torch.Tensor | None:
     """
     if sg.p == 0.0:
         return None
-    keep = torch.empty(mem.shape, dtype=torch.bool, device=mem.device)
+    keep = torch.empty(mem.shape, dtype=dtype, device=mem.device)
     for t in range(mem.shape[0] - 1, -1, -1):
         keep[t] = _keep(keep[t], sg.p, sg.generator)
     return keep
+
+
+def _mask_dtype(backend: str, mem: torch.Tensor) -> torch.dtype:
+    """Triton twins take bool masks; the torch recursions multiply faster by a float one."""
+    return torch.bool if backend == "triton" else mem.dtype
 
 
 class LIFFunction(torch.autograd.Function):
@@ -101,7 +107,7 @@ class LIFFunction(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_spk: torch.Tensor | None, grad_mem: torch.Tensor | None):
         mem, mem0 = ctx.saved_tensors
-        keep = draw_keep(mem, ctx.sg)
+        keep = draw_keep(mem, ctx.sg, _mask_dtype(ctx.backend, mem))
         grad_x, grad_mem0 = recursions(ctx.backend, "lif").lif_backward(
             grad_spk, grad_mem, mem, mem0, ctx.p, ctx.sg, keep)
         return grad_x, grad_mem0, None, None, None
@@ -144,5 +150,5 @@ class PSPFunction(torch.autograd.Function):
         mem, mem0 = ctx.saved_tensors
         grad_x, grad_mem0, grad_psp0 = recursions(ctx.backend, "psp").lif_psp_backward(
             grad_spk, grad_psp, grad_mem, mem, mem0, ctx.p, ctx.pp, ctx.sg,
-            draw_keep(mem, ctx.sg))
+            draw_keep(mem, ctx.sg, _mask_dtype(ctx.backend, mem)))
         return grad_x, grad_mem0, grad_psp0, None, None, None, None

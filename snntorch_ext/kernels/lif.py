@@ -83,12 +83,10 @@ def lif_forward(x: torch.Tensor, mem0: torch.Tensor, p: LIFParams
 
 def _carry(silent: torch.Tensor | None, grad: torch.Tensor, p: LIFParams) -> torch.Tensor:
     r""":math:`\partial u[t+1] / \partial u[t] = \beta\,(c[t] + \alpha\, g'(z[t]))`, in place of
-    ``grad`` (:math:`g'`, already masked); ``silent`` is :math:`1 - o[t]` (bool) for the zero
-    reset."""
+    ``grad`` (:math:`g'`, already masked) or of ``silent``, :math:`1 - o[t]` (0/1 in the dtype of
+    ``grad``) for the zero reset, None otherwise."""
     if not _has(p.alpha, 0.0):
-        if silent is None:
-            return torch.ones_like(grad).mul_(p.beta)
-        return silent.to(grad.dtype).mul_(p.beta)
+        return torch.ones_like(grad).mul_(p.beta) if silent is None else silent.mul_(p.beta)
     if isinstance(p.alpha, float) and isinstance(p.beta, float):
         grad.mul_(p.alpha * p.beta)
         return grad.add_(silent, alpha=p.beta) if silent is not None else grad.add_(p.beta)
@@ -96,13 +94,9 @@ def _carry(silent: torch.Tensor | None, grad: torch.Tensor, p: LIFParams) -> tor
     return grad.mul_(p.beta)
 
 
-def _derivative(z: torch.Tensor, u: torch.Tensor, silent: torch.Tensor | None,
-                sg: SurrogateSpec) -> torch.Tensor:
-    """:math:`g'(z)`, a new tensor; BPSA's :math:`1/u` where the neuron fires is computed from
-    ``u`` directly (two operations instead of five; equal up to rounding)."""
-    if sg.kind == "bpsa" and silent is not None:
-        return torch.reciprocal(u).masked_fill_(silent, 0.0)
-    return sg.grad_fn(z)
+def _silent(z: torch.Tensor, p: LIFParams) -> torch.Tensor | None:
+    r""":math:`1 - o = \mathbb{1}[z \le 0]` in the dtype of ``z`` for the zero reset, else None."""
+    return torch.le(z, 0, out=torch.empty_like(z)) if p.reset == "zero" else None
 
 
 def lif_backward(grad_spk: torch.Tensor | None, grad_mem: torch.Tensor | None,
@@ -133,7 +127,7 @@ def lif_backward(grad_spk: torch.Tensor | None, grad_mem: torch.Tensor | None,
         mem0: the initial membrane given to :func:`lif_forward`.
         p: the layer's parameters.
         sg: the surrogate.
-        keep: MSG's mask ``[T, ...]`` (bool), or None.
+        keep: MSG's mask ``[T, ...]`` (bool, or 0/1 in the dtype of ``mem``), or None.
 
     Returns:
         ``(grad_x, grad_mem0)``.
@@ -172,12 +166,10 @@ def backward(grad_spk: torch.Tensor | None, grad_mem: torch.Tensor | None, mem: 
     """
     eps = torch.empty_like(mem)
     scale = keep is not None and sg.scale != 1.0
-    silence = p.reset == "zero" or sg.kind == "bpsa"
     delta = None                                          # the PSP's error at t + 1
     for t in range(mem.shape[0] - 1, -1, -1):         # [B, ...] slices stay in cache
         z = mem[t] - p.threshold
-        silent = torch.le(z, 0) if silence else None    # 1 - o[t]
-        grad = _derivative(z, mem[t], silent, sg)
+        grad = sg.grad_fn(z)
         if keep is not None:
             grad.mul_(keep[t])
             if scale:
@@ -196,11 +188,10 @@ def backward(grad_spk: torch.Tensor | None, grad_mem: torch.Tensor | None, mem: 
         if grad_mem is not None:
             out.add_(grad_mem[t])
         if t + 1 < mem.shape[0]:
-            out.addcmul_(_carry(silent if p.reset == "zero" else None, grad, p), eps[t + 1])
+            out.addcmul_(_carry(_silent(z, p), grad, p), eps[t + 1])
     z0 = mem0 - p.threshold
-    silent = torch.le(z0, 0) if silence else None
-    grad0 = _derivative(z0, mem0, silent, sg) if _has(p.alpha, 0.0) else torch.zeros_like(z0)
-    grad_mem0 = _carry(silent if p.reset == "zero" else None, grad0, p).mul_(eps[0])
+    grad0 = sg.grad_fn(z0) if _has(p.alpha, 0.0) else torch.zeros_like(z0)
+    grad_mem0 = _carry(_silent(z0, p), grad0, p).mul_(eps[0])
     if _has(p.gain, 1.0):
         eps.mul_(p.gain)
     return eps, grad_mem0, None if grad_psp is None else delta * pp.decay
