@@ -50,7 +50,7 @@ class SurrogateFunction(torch.autograd.Function):
     def forward(ctx, z: torch.Tensor, grad_fn: GradFn) -> torch.Tensor:
         ctx.save_for_backward(z)
         ctx.grad_fn = grad_fn
-        return (z > 0).to(z.dtype)
+        return torch.gt(z, 0, out=torch.empty_like(z))  # H(z) in the dtype of z, no bool
 
     @staticmethod
     def backward(ctx, grad_output: torch.Tensor):
@@ -279,7 +279,7 @@ class _MaskedSurrogateFunction(torch.autograd.Function):
                 generator: torch.Generator | None) -> torch.Tensor:
         ctx.save_for_backward(z)
         ctx.grad_fn, ctx.p, ctx.scale, ctx.generator = grad_fn, p, scale, generator
-        return (z > 0).to(z.dtype)
+        return torch.gt(z, 0, out=torch.empty_like(z))  # H(z) in the dtype of z, no bool
 
     @staticmethod
     def backward(ctx, grad_output: torch.Tensor):
