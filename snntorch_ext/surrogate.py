@@ -246,7 +246,8 @@ def _keep(like: torch.Tensor, p: float, generator: torch.Generator | None) -> to
     words.random_(-(1 << 63), None, generator=generator)  # every bit uniform
     bits = words.view(torch.int16)[:like.numel()].view(like.shape)  # uniform on [-2**15, 2**15)
     cut = min(round(p * _MASK_LEVELS), _MASK_LEVELS - 1) - _MASK_LEVELS // 2
-    return (bits >= cut).to(like.device, like.dtype)
+    keep = torch.ge(bits, cut, out=torch.empty(like.shape, dtype=like.dtype, device=device))
+    return keep.to(like.device)  # written into the dtype of ``like``: no bool conversion
 
 
 def _mask(grad: torch.Tensor, p: float, scale: float,
