@@ -161,15 +161,14 @@ def backend_for(neuron: nn.Module, x: torch.Tensor, backend: str) -> tuple[str, 
             log.debug("%s runs per step: %s", type(neuron).__name__, kernel_plan)
             return "torch", None
         raise ValueError(f"backend={backend!r} cannot run {type(neuron).__name__}: {kernel_plan}")
-    if backend == "fused":
+    if backend == "fused" or (backend == "auto" and not x.is_cuda):  # no interpreter for "auto"
         return "fused", kernel_plan
     reason = _triton_reason(x, kernel_plan)
     if reason is None:
         return "triton", kernel_plan
     if backend == "triton":
         raise ValueError(f"backend='triton' cannot run {type(neuron).__name__}: {reason}")
-    if x.is_cuda:
-        log.debug("%s runs on the torch recursion: %s", type(neuron).__name__, reason)
+    log.debug("%s runs on the torch recursion: %s", type(neuron).__name__, reason)
     return "fused", kernel_plan
 
 

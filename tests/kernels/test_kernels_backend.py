@@ -53,6 +53,8 @@ def test_triton_on_cpu_is_refused_with_the_reason(monkeypatch) -> None:
     with pytest.raises(ValueError, match="backend='triton' cannot run MSGLeaky: .*CUDA"):
         backend_for(snx.MSGLeaky(), torch.ones(2, 3), "triton")
     assert backend_for(snx.MSGLeaky(), torch.ones(2, 3), "auto")[0] == "fused"
+    monkeypatch.setenv("TRITON_INTERPRET", "1")  # "auto" never picks the (slow) interpreter
+    assert backend_for(snx.MSGLeaky(), torch.ones(2, 3), "auto")[0] == "fused"
 
 
 def test_auto_mixes_backends_and_matches_per_step() -> None:
