@@ -11,7 +11,7 @@ Example::
 import importlib
 from typing import Any
 
-from . import decode, functional, metrics, models, neurons, recipes, surrogate, utils
+from . import decode, functional, kernels, metrics, models, neurons, recipes, surrogate, utils
 from .asf import ASF
 from .decode import TWO, TemporallyWeightedOutput, Voting
 from .dropout import TimeSharedDropout
@@ -47,6 +47,7 @@ __all__ = [
     "decode",
     "engine",
     "functional",
+    "kernels",
     "metrics",
     "models",
     "neurons",

@@ -58,7 +58,9 @@ class FiringRates(_ForwardHooks):
     the value a neuron passes on (the first element if it returns a tuple), which for snnTorch's
     neurons is the spike tensor; a neuron that keeps its latest spikes in a tensor attribute
     ``spk`` (:class:`~snntorch_ext.PSPLeaky`, which passes on its PSP; snnTorch's ``RLeaky``) is
-    counted from ``spk``.
+    counted from ``spk``. Neurons that :class:`~snntorch_ext.SpikingSequential` runs over the
+    whole sequence at once are counted from their spike sequence (the hook's ``sequence``
+    entry point), so measuring keeps the fast path.
 
     Example::
 
@@ -77,14 +79,18 @@ class FiringRates(_ForwardHooks):
         self._counts = {name: 0 for name, _ in self._layers}
 
     def _hook(self, name: str):
-        def hook(module: nn.Module, inputs: tuple, output) -> None:
-            spk = output[0] if isinstance(output, tuple) else output
-            if isinstance(getattr(module, "spk", None), torch.Tensor):
-                spk = module.spk  # a neuron that passes on its PSP keeps its spikes here
+        def count(module: nn.Module, spk) -> None:
             if isinstance(spk, torch.Tensor):
                 self._spikes[name] = self._spikes[name] + spk.detach().sum()
                 self._counts[name] += spk.numel()
 
+        def hook(module: nn.Module, inputs: tuple, output) -> None:
+            spk = output[0] if isinstance(output, tuple) else output
+            if isinstance(getattr(module, "spk", None), torch.Tensor):
+                spk = module.spk  # a neuron that passes on its PSP keeps its spikes here
+            count(module, spk)
+
+        hook.sequence = count  # called once with the spikes [T, B, ...] of a multi-step neuron
         return hook
 
     def per_layer(self) -> dict[str, float]:

@@ -13,6 +13,7 @@ Example::
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 
 import torch
@@ -20,6 +21,7 @@ from snntorch._neurons.neurons import SpikingNeuron
 from torch import nn
 
 from ._checks import check_time_major, step_rank
+from .kernels.select import BACKENDS, backend_for, run_neuron
 from .utils import reset
 
 __all__ = ["SpikingSequential"]
@@ -54,8 +56,9 @@ class SpikingSequential(nn.Sequential):
       step instead of all :math:`T` steps, e.g. a relative difference of
       :math:`3 \cdot 10^{-5}` for a batch of 32 images of 28x28 at :math:`T = 4`; the batch
       statistics used for normalisation are the same.)
-    * a snnTorch neuron (``init_hidden=True``) is stepped over ``x.unbind(0)`` (or fed the one
-      step T times while the input is still time-constant); if it returns a
+    * a snnTorch neuron (``init_hidden=True``) runs over the whole sequence at once when a
+      multi-step kernel can run it (see *Backends*), else it is stepped over ``x.unbind(0)``
+      (or fed the one step T times while the input is still time-constant); if it returns a
       tuple (``output=True``) the first element, the value passed on to the next layer, is
       kept;
     * a module with the attribute ``multi_step = True`` receives the ``[T, B, ...]`` tensor as is
@@ -78,13 +81,37 @@ class SpikingSequential(nn.Sequential):
 
         y[t] = f_L \circ \cdots \circ f_1 (x[t]), \qquad t = 1, \dots, T
 
+    **Backends.** ``backend`` chooses how neurons run; every backend gives the same values and
+    (up to rounding) the same gradients, and leaves ``mem`` (``psp``, ``spk``) as the per-step
+    calls do:
+
+    * ``"torch"``: per-step calls of the neuron's ``forward``;
+    * ``"fused"``: one ``torch.autograd.Function`` per neuron layer over all steps, whose
+      backward runs the error recursion by hand and keeps only the membrane sequence
+      (:mod:`snntorch_ext.kernels`);
+    * ``"triton"``: the same with Triton kernels (CUDA);
+    * ``"auto"`` (default): Triton on CUDA when available, else fused, and per-step calls for a
+      neuron no kernel can run (logged at debug level on the ``snntorch_ext.kernels`` logger).
+
+    The kernels run ``snn.Leaky``, :class:`~snntorch_ext.BPSTALeaky`,
+    :class:`~snntorch_ext.MSGLeaky` and :class:`~snntorch_ext.PSPLeaky` with a surrogate of
+    :mod:`snntorch_ext.surrogate` (masked included); learnable ``beta``/``threshold``,
+    ``inhibition``, ``state_quant``, ``reset_delay=False``, snnTorch's own surrogates and
+    per-step forward hooks need per-step calls (:func:`snntorch_ext.kernels.select.plan` gives the
+    reason). An explicit ``"fused"`` or ``"triton"`` that cannot run a neuron is a ValueError.
+    ``backend=None`` reads the environment variable ``SNNTORCH_EXT_BACKEND`` (default
+    ``"auto"``) when the network is built: our choice, to compare backends without editing
+    recipes (:ref:`design-engine`).
+
     Args:
         *args: the layers, as for ``nn.Sequential`` (or one ``OrderedDict`` of them).
+        backend: ``"auto"``, ``"fused"``, ``"triton"``, ``"torch"`` or None.
         batch_first: take and return ``[B, T, ...]`` instead of ``[T, B, ...]``.
 
     Raises:
-        ValueError: at ``forward``, for an input whose rank does not match the first layer's
-            step plus a time dimension, or that has fewer than two dimensions.
+        ValueError: an unknown ``backend``, or, at ``forward``, an input whose rank does not
+            match the first layer's step plus a time dimension, or that has fewer than two
+            dimensions.
 
     Example::
 
@@ -99,10 +126,16 @@ class SpikingSequential(nn.Sequential):
         torch.Size([5, 4, 2])
     """
 
-    def __init__(self, *args: nn.Module, batch_first: bool = False) -> None:
+    def __init__(self, *args: nn.Module, backend: str | None = None,
+                 batch_first: bool = False) -> None:
         super().__init__(*args)
+        if backend is None:
+            backend = os.environ.get("SNNTORCH_EXT_BACKEND", "auto")
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {list(BACKENDS)}, got {backend!r}")
         if not isinstance(batch_first, bool):
             raise ValueError(f"batch_first must be True or False, got {batch_first!r}")
+        self.backend = backend
         self.batch_first = batch_first
 
     def extra_repr(self) -> str:
@@ -144,17 +177,25 @@ class SpikingSequential(nn.Sequential):
                     same = module(same)
                     continue
                 if isinstance(module, SpikingNeuron) and not getattr(module, "multi_step", False):
-                    x, same = _step_neuron(module, [same] * steps), None
+                    x, same = self._neuron(module, same.expand(steps, *same.shape), same), None
                     continue
                 x, same = same.expand(steps, *same.shape), None
             x = self._run(module, x)
         return x if same is None else same.expand(steps, *same.shape)
 
-    @staticmethod
-    def _run(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    def _neuron(self, neuron: nn.Module, x: torch.Tensor, same: torch.Tensor | None = None
+                ) -> torch.Tensor:
+        backend, plan = backend_for(neuron, x, self.backend)
+        if backend != "torch":
+            return run_neuron(neuron, x, backend, plan)
+        return _step_neuron(neuron, x.unbind(0) if same is None else [same] * x.shape[0])
+
+    def _run(self, module: nn.Module, x: torch.Tensor) -> torch.Tensor:
         if getattr(module, "multi_step", False):
             return module(x)
-        if isinstance(module, SpikingNeuron) or getattr(module, "stateful", False):
+        if isinstance(module, SpikingNeuron):
+            return self._neuron(module, x)
+        if getattr(module, "stateful", False):
             return _step_neuron(module, x.unbind(0))
         steps, batch = x.shape[:2]
         y = module(x.reshape(steps * batch, *x.shape[2:]))

@@ -53,7 +53,7 @@ class SurrogateFunction(torch.autograd.Function):
     def forward(ctx, z: torch.Tensor, grad_fn: GradFn) -> torch.Tensor:
         ctx.save_for_backward(z)
         ctx.grad_fn = grad_fn
-        return (z > 0).to(z.dtype)
+        return torch.gt(z, 0, out=torch.empty_like(z))  # H(z) in the dtype of z, no bool
 
     @staticmethod
     def backward(ctx, grad_output: torch.Tensor):
@@ -76,6 +76,13 @@ class _Surrogate:
     def __call__(self, z: torch.Tensor) -> torch.Tensor:
         return SurrogateFunction.apply(z, self.grad_fn)
 
+    def spec(self):
+        """The derivative by name for the multi-step kernels (a ``kernels.spec.SurrogateSpec``)."""
+        from .kernels.spec import SurrogateSpec
+
+        (param,) = self.params.values()
+        return SurrogateSpec(self.name, param, self.grad_fn)
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
         return f"{self.name}({args})"
@@ -83,7 +90,8 @@ class _Surrogate:
 
 def _rectangular_grad(z: torch.Tensor, width: float) -> torch.Tensor:
     """The rectangle's derivative ``1/width`` where ``|z| < width/2``, else 0, in z's dtype."""
-    return (z.abs() < width / 2.0).to(z.dtype) * (1.0 / width)
+    # the comparison is written straight into the dtype of z: no bool tensor and no conversion
+    return torch.lt(z.abs(), width / 2.0, out=torch.empty_like(z)).mul_(1.0 / width)
 
 
 def rectangular(width: float = 1.0) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -125,7 +133,7 @@ def _bpsa_grad(z: torch.Tensor, threshold: float | torch.Tensor) -> torch.Tensor
     ``(z > 0) / (max(z, 0) + threshold)``: no ``where`` (five times faster on CPU), and the
     denominator is ``threshold > 0`` where the neuron is silent, so nothing divides by zero.
     """
-    return (z > 0).to(z.dtype) / (z.clamp(min=0) + threshold)
+    return torch.gt(z, 0, out=torch.empty_like(z)).div_(z.clamp(min=0).add_(threshold))
 
 
 def bpsa(threshold: float = 0.5) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -274,14 +282,22 @@ def _keep(like: torch.Tensor, p: float, generator: torch.Generator | None) -> to
 
     Each element gets 16 uniform random bits, cut from full-range int64 draws (a quarter of
     the draws, and about a third of the time, of ``torch.rand``); it is dropped if those bits
-    fall below ``round(p * 2**16)``, so ``p`` is applied to within :math:`2^{-17}`.
+    fall below ``round(p * 2**16)``, so ``p`` is applied to within :math:`2^{-17}`. Under
+    ``torch.compile`` without a generator it is ``torch.rand(...) >= p`` instead (``random_``
+    cannot be traced); with a generator the draw stays eager (a graph break), so the masks
+    still come from that generator.
     """
+    if generator is None and torch.compiler.is_compiling():
+        # Tensor.random_ breaks the graph; under torch.compile the stream is the compiler's
+        # anyway. 24 random bits per element: p to within 2**-25.
+        return (torch.rand(like.shape, device=like.device) >= p).to(like.dtype)
     device = like.device if generator is None else generator.device
     words = torch.empty(-(-like.numel() // 4), dtype=torch.int64, device=device)
     words.random_(-(1 << 63), None, generator=generator)  # every bit uniform
     bits = words.view(torch.int16)[:like.numel()].view(like.shape)  # uniform on [-2**15, 2**15)
     cut = min(round(p * _MASK_LEVELS), _MASK_LEVELS - 1) - _MASK_LEVELS // 2
-    return (bits >= cut).to(like.device, like.dtype)
+    keep = torch.ge(bits, cut, out=torch.empty(like.shape, dtype=like.dtype, device=device))
+    return keep.to(like.device)  # written into the dtype of ``like``: no bool conversion
 
 
 def _mask(grad: torch.Tensor, p: float, scale: float,
@@ -314,7 +330,7 @@ class _MaskedSurrogateFunction(torch.autograd.Function):
                 generator: torch.Generator | None) -> torch.Tensor:
         ctx.save_for_backward(z)
         ctx.grad_fn, ctx.p, ctx.scale, ctx.generator = grad_fn, p, scale, generator
-        return (z > 0).to(z.dtype)
+        return torch.gt(z, 0, out=torch.empty_like(z))  # H(z) in the dtype of z, no bool
 
     @staticmethod
     def backward(ctx, grad_output: torch.Tensor):
@@ -341,6 +357,14 @@ class _Masked:
             return _MaskedSurrogateFunction.apply(z, self.spike_grad.grad_fn, self.p,
                                                   self.scale, self.generator)
         return self.spike_grad(_MaskGradient.apply(z, self.p, self.scale, self.generator))
+
+    def spec(self):
+        """The base surrogate's spec with this mask's ``p``, scale and generator (multi-step
+        kernels); None when the base is not one of this package's surrogates."""
+        if not isinstance(self.spike_grad, _Surrogate):
+            return None
+        return self.spike_grad.spec()._replace(p=self.p, scale=self.scale,
+                                               generator=self.generator)
 
     def __repr__(self) -> str:
         return f"masked({self.spike_grad!r}, p={self.p!r}, rescale={self.rescale!r})"
@@ -423,7 +447,9 @@ def masked(spike_grad: Callable[[torch.Tensor], torch.Tensor] | None = None, p: 
 
 def _atan_grad(z: torch.Tensor, alpha: float) -> torch.Tensor:
     """The arctan surrogate's derivative ``alpha/2 / (1 + (pi/2 alpha z)^2)`` in the dtype of z."""
-    return (alpha / 2.0) / (1.0 + (torch.pi / 2.0 * alpha * z).square())
+    denominator = (torch.pi / 2.0 * alpha * z).square_().add_(1.0)
+    # number / tensor takes a slow path on CPU (50x): divide a filled tensor instead, same values
+    return torch.full_like(denominator, alpha / 2.0).div_(denominator)
 
 
 def atan(alpha: float = 2.0) -> Callable[[torch.Tensor], torch.Tensor]:
