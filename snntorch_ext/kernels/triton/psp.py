@@ -1,0 +1,135 @@
+r"""Triton twin of :mod:`snntorch_ext.kernels.psp`: the postsynaptic-potential filter of
+:class:`~snntorch_ext.PSPLeaky`, forward and backward in one kernel each.
+
+The spikes of the LIF kernels (:mod:`snntorch_ext.kernels.triton.lif`) are filtered into the
+postsynaptic potential that the next layer receives (pseudo-code line 7 of the paper):
+
+.. math:: a[t] = d\, a[t-1] + \frac{o[t]}{\tau_s}, \qquad d = 1 - \frac{1}{\tau_s},
+          \qquad a[-1] = \mathrm{psp0}.
+
+Backward, the paper's PSP iteration factor :math:`\hat\delta[t] = \partial L/\partial a[t]`:
+
+.. math::
+
+    \hat\delta[t] = \frac{\partial L}{\partial a[t]}\Big|_{\mathrm{direct}} + d\,\hat\delta[t+1],
+    \qquad \frac{\partial L}{\partial o[t]} = \frac{\hat\delta[t]}{\tau_s}, \qquad
+    \frac{\partial L}{\partial a[-1]} = d\,\hat\delta[0].
+
+One program owns ``BLOCK`` neurons and loops over all steps inside; the filter state is rounded
+to the dtype of the spikes at every step, as the torch path holds it.
+
+Example::
+
+    >>> import torch                                                  # doctest: +SKIP
+    >>> from snntorch_ext.kernels.spec import PSPParams              # doctest: +SKIP
+    >>> from snntorch_ext.kernels.triton.psp import psp_forward      # doctest: +SKIP
+    >>> spk = torch.ones(2, 1, device="cuda")                         # doctest: +SKIP
+    >>> psp_forward(spk, spk[0] * 0, PSPParams(0.75, 4.0))[:, 0]    # doctest: +SKIP
+    tensor([0.2500, 0.4375], device='cuda:0')
+
+Reference:
+    Spiking sequence label-based spatio-temporal back-propagation algorithm for training deep
+    spiking neural networks. Journal of Electronics & Information Technology (JEIT), 2024
+    (pseudo-code lines 6-7); W. Zhang, P. Li. Temporal spike sequence learning via
+    backpropagation for deep spiking neural networks (TSSL-BP). NeurIPS 2020.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import triton
+import triton.language as tl
+
+from ._lif import BLOCK, NUM_WARPS, grid, number, one_step, over_time
+
+__all__ = ["psp_backward", "psp_forward"]
+
+
+@triton.jit(do_not_specialize=["T"])
+def _psp_forward_kernel(spk_ptr, psp0_ptr, psp_ptr, decay, tau_s, T, N, BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    live = offs < N
+    a = tl.load(psp0_ptr + offs, mask=live, other=0.0).to(tl.float32)
+    spk_ptr += offs
+    psp_ptr += offs
+    for _ in range(T):
+        spk = tl.load(spk_ptr, mask=live, other=0.0).to(tl.float32)
+        drive = tl.math.div_rn(spk, tl.zeros_like(spk) + tau_s)
+        drive = drive.to(psp_ptr.dtype.element_ty).to(tl.float32)
+        a = (decay * a).to(psp_ptr.dtype.element_ty).to(tl.float32) + drive
+        a = a.to(psp_ptr.dtype.element_ty).to(tl.float32)
+        tl.store(psp_ptr, a.to(psp_ptr.dtype.element_ty), mask=live)
+        spk_ptr += N
+        psp_ptr += N
+
+
+@triton.jit(do_not_specialize=["T"])
+def _psp_backward_kernel(grad_psp_ptr, grad_spk_ptr, grad_psp0_ptr, decay, tau_s, T, N,
+                         BLOCK: tl.constexpr):
+    offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
+    live = offs < N
+    last = (T - 1).to(tl.int64) * N + offs
+    grad_psp_ptr += last
+    grad_spk_ptr += last
+    delta = tl.zeros([BLOCK], dtype=tl.float32)  # delta[t+1], zero after the last step
+    for _ in range(T):
+        delta = tl.load(grad_psp_ptr, mask=live, other=0.0).to(tl.float32) + decay * delta
+        grad_spk = tl.math.div_rn(delta, tl.zeros_like(delta) + tau_s)
+        tl.store(grad_spk_ptr, grad_spk.to(grad_spk_ptr.dtype.element_ty), mask=live)
+        grad_psp_ptr -= N
+        grad_spk_ptr -= N
+    tl.store(grad_psp0_ptr + offs, (decay * delta).to(grad_psp0_ptr.dtype.element_ty),
+             mask=live)
+
+
+def psp_forward(spk: torch.Tensor, psp0: torch.Tensor, pp: Any) -> torch.Tensor:
+    r"""Filter the spikes ``[T, ...]`` from ``psp0`` in one kernel launch.
+
+    .. math:: a[t] = d\, a[t-1] + o[t] / \tau_s
+
+    Args:
+        spk: spikes ``[T, ...]`` (float32, float16 or bfloat16).
+        psp0: the PSP before the first step, shaped like one step.
+        pp: a ``kernels.spec.PSPParams`` (``decay`` :math:`d`, ``tau_s``).
+
+    Returns:
+        The PSP sequence ``[T, ...]`` in the dtype of ``spk``.
+
+    Raises:
+        ValueError: a bad ``spk``, ``psp0`` shape, or a parameter of several values.
+    """
+    spk, _ = over_time("spk", spk.contiguous())
+    step = spk.shape[1:]
+    psp0 = one_step("psp0", psp0, step)
+    psp = torch.empty_like(spk)
+    n = step.numel()
+    _psp_forward_kernel[grid(n)](spk, psp0, psp, number("decay", pp.decay),
+                                 number("tau_s", pp.tau_s), spk.shape[0], n, BLOCK=BLOCK,
+                                 num_warps=NUM_WARPS)
+    return psp
+
+
+def psp_backward(grad_psp: torch.Tensor, pp: Any) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""The error recursion of :func:`psp_forward` in one kernel launch.
+
+    .. math:: \hat\delta[t] = \bar a[t] + d\,\hat\delta[t+1], \qquad
+              \frac{\partial L}{\partial o[t]} = \hat\delta[t] / \tau_s
+
+    Args:
+        grad_psp: the error arriving at the PSP sequence ``[T, ...]``.
+        pp: the ``kernels.spec.PSPParams`` of the forward pass.
+
+    Returns:
+        ``(grad_spk, grad_psp0)`` in the dtype of ``grad_psp``.
+    """
+    grad_psp, _ = over_time("grad_psp", grad_psp.contiguous())
+    step = grad_psp.shape[1:]
+    grad_spk = torch.empty_like(grad_psp)
+    grad_psp0 = torch.empty(step, dtype=grad_psp.dtype, device=grad_psp.device)
+    n = step.numel()
+    _psp_backward_kernel[grid(n)](grad_psp, grad_spk, grad_psp0, number("decay", pp.decay),
+                                  number("tau_s", pp.tau_s), grad_psp.shape[0], n,
+                                  BLOCK=BLOCK, num_warps=NUM_WARPS)
+    return grad_spk, grad_psp0
