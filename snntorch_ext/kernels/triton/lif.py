@@ -57,6 +57,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+
 import triton
 import triton.language as tl
 
@@ -114,7 +115,7 @@ def _lif_backward_kernel(grad_spk_ptr, grad_mem_ptr, mem_ptr, mem0_ptr, keep_ptr
     keep_ptr += last
     grad_x_ptr += last
     residual = beta * alpha
-    eps_next = tl.zeros([BLOCK], dtype=tl.float32)  # eps[t+1], zero after the last step
+    eps_next = tl.full([BLOCK], 0.0, tl.float32)  # eps[t+1], zero after the last step
     for _ in range(T):
         u = tl.load(mem_ptr, mask=live, other=0.0).to(tl.float32)
         o = (u > thr).to(tl.float32)

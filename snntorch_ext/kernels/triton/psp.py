@@ -39,6 +39,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+
 import triton
 import triton.language as tl
 
@@ -56,7 +57,7 @@ def _psp_forward_kernel(spk_ptr, psp0_ptr, psp_ptr, decay, tau_s, T, N, BLOCK: t
     psp_ptr += offs
     for _ in range(T):
         spk = tl.load(spk_ptr, mask=live, other=0.0).to(tl.float32)
-        drive = tl.math.div_rn(spk, tl.zeros_like(spk) + tau_s)
+        drive = tl.math.div_rn(spk, tl.full([BLOCK], tau_s, tl.float32))
         drive = drive.to(psp_ptr.dtype.element_ty).to(tl.float32)
         a = (decay * a).to(psp_ptr.dtype.element_ty).to(tl.float32) + drive
         a = a.to(psp_ptr.dtype.element_ty).to(tl.float32)
@@ -73,10 +74,10 @@ def _psp_backward_kernel(grad_psp_ptr, grad_spk_ptr, grad_psp0_ptr, decay, tau_s
     last = (T - 1).to(tl.int64) * N + offs
     grad_psp_ptr += last
     grad_spk_ptr += last
-    delta = tl.zeros([BLOCK], dtype=tl.float32)  # delta[t+1], zero after the last step
+    delta = tl.full([BLOCK], 0.0, tl.float32)  # delta[t+1], zero after the last step
     for _ in range(T):
         delta = tl.load(grad_psp_ptr, mask=live, other=0.0).to(tl.float32) + decay * delta
-        grad_spk = tl.math.div_rn(delta, tl.zeros_like(delta) + tau_s)
+        grad_spk = tl.math.div_rn(delta, tl.full([BLOCK], tau_s, tl.float32))
         tl.store(grad_spk_ptr, grad_spk.to(grad_spk_ptr.dtype.element_ty), mask=live)
         grad_psp_ptr -= N
         grad_spk_ptr -= N

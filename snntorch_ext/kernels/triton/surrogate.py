@@ -49,9 +49,7 @@ def surrogate_kind(name: str) -> int:
 
 @triton.jit
 def surrogate_grad(z, a, KIND: tl.constexpr):
-    """The derivative :math:`g'(z)` of surrogate ``KIND`` with parameter ``a``, in float32."""
-    z = z.to(tl.float32)
-    a = a.to(tl.float32)
+    """The derivative :math:`g'(z)` of surrogate ``KIND`` with parameter ``a`` (float32 in)."""
     if KIND == 0:  # rectangular
         g = tl.where(tl.abs(z) < a * 0.5, 1.0 / a, 0.0)
     elif KIND == 1:  # piecewise_linear

@@ -1,0 +1,310 @@
+"""The Triton kernels against the per-step neurons in float64, on the CPU with Triton's interpreter.
+
+Each case runs the per-step neuron module (``snn.Leaky``, ``BPSTALeaky``, ``MSGLeaky``,
+``PSPLeaky``) over a sequence in float64 with autograd, and the Triton forward and backward
+kernels in float32 (``TRITON_INTERPRET=1``), and compares spikes, membranes, PSPs and the
+gradients of the input and the initial state. Inputs are multiples of 1/64 so that no membrane
+lands within float32 rounding of the threshold. The ``gpu`` tests run the compiled kernels on
+CUDA against the torch recursion of :mod:`snntorch_ext.kernels`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import NamedTuple
+
+import pytest
+import snntorch as snn
+import torch
+
+import snntorch_ext as snx
+from snntorch_ext.surrogate import SurrogateFunction
+
+pytest.importorskip("triton")
+
+PACKAGE = "snntorch_ext.kernels.triton"
+
+
+class LIF(NamedTuple):  # the fields of kernels.spec.LIFParams
+    beta: float
+    threshold: float
+    reset: str
+    gain: float = 1.0
+    graded: float = 1.0
+    alpha: float = 0.0
+
+
+class SG(NamedTuple):  # the fields of kernels.spec.SurrogateSpec
+    kind: str
+    param: float
+    grad_fn: object = None
+    p: float = 0.0
+    scale: float = 1.0
+    generator: object = None
+
+
+class PSP(NamedTuple):  # the fields of kernels.spec.PSPParams
+    decay: float
+    tau_s: float
+
+
+def _forget_kernels() -> None:
+    for name in [name for name in sys.modules if name.startswith(PACKAGE)]:
+        del sys.modules[name]
+
+
+@pytest.fixture(scope="module")
+def kernels():
+    """The kernel modules imported under ``TRITON_INTERPRET=1`` (and forgotten afterwards, so
+    that a later import compiles them for CUDA)."""
+    old = os.environ.get("TRITON_INTERPRET")
+    os.environ["TRITON_INTERPRET"] = "1"
+    _forget_kernels()
+    try:
+        lif = importlib.import_module(f"{PACKAGE}.lif")
+        psp = importlib.import_module(f"{PACKAGE}.psp")
+        if "Interpreted" not in type(lif._lif_forward_kernel).__name__:
+            pytest.skip("this Triton reads TRITON_INTERPRET only when it is imported")
+        yield lif, psp
+    finally:
+        _forget_kernels()
+        if old is None:
+            del os.environ["TRITON_INTERPRET"]
+        else:
+            os.environ["TRITON_INTERPRET"] = old
+
+
+def _dyadic(*shape: int, low: float = -1.0, high: float = 1.5, seed: int = 0) -> torch.Tensor:
+    gen = torch.Generator().manual_seed(seed)
+    steps = torch.randint(int(low * 64), int(high * 64) + 1, shape, generator=gen)
+    return steps.double() / 64
+
+
+class _Masked:
+    """A per-step surrogate whose derivative is multiplied by ``keep[t] * scale`` at call t."""
+
+    def __init__(self, base, keep: torch.Tensor, scale: float) -> None:
+        self.grad_fn, self.keep, self.scale, self.t = base.grad_fn, keep, scale, 0
+
+    def __call__(self, z: torch.Tensor) -> torch.Tensor:
+        if not z.requires_grad:  # MSGLeaky's detached reset
+            return (z > 0).to(z.dtype)
+        keep, self.t = self.keep[self.t] * self.scale, self.t + 1
+        return SurrogateFunction.apply(z, lambda z: self.grad_fn(z) * keep)
+
+
+def _per_step(neuron, x, mem0, psp0=None):
+    """Run ``neuron`` (float64) step by step; returns (spk, mem, psp or None) stacked."""
+    mem, psp, out = mem0, psp0, []
+    for x_t in x.unbind(0):
+        if psp0 is None:
+            spk, mem = neuron(x_t, mem)
+            out.append((spk, mem))
+        else:
+            spk, psp, mem = neuron(x_t, mem, psp)
+            out.append((spk, mem, psp))
+    stacked = [torch.stack(seq) for seq in zip(*out, strict=True)]
+    return stacked[0], stacked[1], stacked[2] if psp0 is not None else None
+
+
+def _weights(shape, seed):
+    gen = torch.Generator().manual_seed(seed)
+    return torch.randn(shape, generator=gen, dtype=torch.float64)
+
+
+T, B, F = 7, 5, 41  # N = 205 neurons: a partial second block with BLOCK = 128 ... 1024
+
+LIF_CASES = {
+    # name: (neuron factory, LIFParams, SurrogateSpec)
+    "leaky-zero-rectangular": (
+        lambda: snn.Leaky(beta=0.5, threshold=0.5, reset_mechanism="zero",
+                          spike_grad=snx.surrogate.rectangular(1.0)),
+        LIF(0.5, 0.5, "zero"), SG("rectangular", 1.0)),
+    "leaky-subtract-atan": (
+        lambda: snn.Leaky(beta=0.75, threshold=0.5, reset_mechanism="subtract",
+                          spike_grad=snx.surrogate.atan(2.0)),
+        LIF(0.75, 0.5, "subtract"), SG("atan", 2.0)),
+    "leaky-none-piecewise": (
+        lambda: snn.Leaky(beta=0.5, threshold=0.75, reset_mechanism="none",
+                          spike_grad=snx.surrogate.piecewise_linear(2.0)),
+        LIF(0.5, 0.75, "none"), SG("piecewise_linear", 2.0)),
+    "leaky-graded-bpsa": (
+        lambda: snn.Leaky(beta=0.5, threshold=0.5, reset_mechanism="zero",
+                          spike_grad=snx.surrogate.bpsa(0.5), graded_spikes_factor=0.5),
+        LIF(0.5, 0.5, "zero", graded=0.5), SG("bpsa", 0.5)),
+    "bpsta-bpsa-bpta": (
+        lambda: snx.BPSTALeaky(beta=0.5, threshold=0.5, alpha=0.8),
+        LIF(0.5, 0.5, "zero", alpha=0.8), SG("bpsa", 0.5)),
+    "bpsta-bpsa": (
+        lambda: snx.BPSTALeaky(beta=0.5, threshold=0.5, temporal=False),
+        LIF(0.5, 0.5, "zero"), SG("bpsa", 0.5)),
+    "bpsta-baseline": (
+        lambda: snx.BPSTALeaky(beta=0.5, threshold=0.5, spatial=False, temporal=False),
+        LIF(0.5, 0.5, "zero"), SG("rectangular", 1.0)),
+    "bpsta-rectangular-bpta": (
+        lambda: snx.BPSTALeaky(beta=0.5, threshold=0.5, alpha=0.5, spatial=False),
+        LIF(0.5, 0.5, "zero", alpha=0.5), SG("rectangular", 1.0)),
+}
+
+
+def _kernel_lif(lif, x, mem0, p, sg, w_spk, w_mem, keep=None, dtype=torch.float32):
+    spk, mem = lif.lif_forward(x.to(dtype), mem0.to(dtype), p)
+    grad_x, grad_mem0 = lif.lif_backward(w_spk.to(dtype), w_mem.to(dtype), mem, mem0.to(dtype),
+                                         p, sg, keep)
+    return spk, mem, grad_x, grad_mem0
+
+
+def _close(kernel: torch.Tensor, reference: torch.Tensor, tol: float = 2e-5) -> None:
+    torch.testing.assert_close(kernel.double(), reference.detach(), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("mem0_kind", ["zeros", "random"])
+@pytest.mark.parametrize("case", list(LIF_CASES))
+def test_lif_kernels_match_per_step_neuron_float64(kernels, case, mem0_kind):
+    lif, _ = kernels
+    factory, p, sg = LIF_CASES[case]
+    x = _dyadic(T, B, F, seed=1).requires_grad_()
+    mem0 = (_dyadic(B, F, low=0.0, high=1.0, seed=2) if mem0_kind == "random"
+            else torch.zeros(B, F, dtype=torch.float64)).requires_grad_()
+    w_spk, w_mem = _weights((T, B, F), 3), _weights((T, B, F), 4)
+    neuron = factory().double()
+    spk, mem, _ = _per_step(neuron, x, mem0)
+    ((spk * w_spk).sum() + (mem * w_mem).sum()).backward()
+    k_spk, k_mem, k_gx, k_gm0 = _kernel_lif(lif, x.detach(), mem0.detach(), p, sg, w_spk, w_mem)
+    assert spk.sum() > 0 and (spk == 0).any()  # the case exercises both branches
+    assert torch.equal(k_spk.double(), spk.detach())
+    _close(k_mem, mem)
+    _close(k_gx, x.grad)
+    _close(k_gm0, mem0.grad)
+
+
+@pytest.mark.parametrize("rescale", [False, True])
+def test_msg_kernel_masks_the_surrogate_like_per_step_msg_leaky(kernels, rescale):
+    lif, _ = kernels
+    keep = torch.rand(T, B, F, generator=torch.Generator().manual_seed(5)) >= 0.5
+    scale = 2.0 if rescale else 1.0
+    neuron = snx.MSGLeaky(beta=0.5, threshold=0.5,
+                          spike_grad=_Masked(snx.surrogate.piecewise_linear(2.0), keep,
+                                             scale)).double()
+    x = _dyadic(T, B, F, seed=6).requires_grad_()
+    mem0 = torch.zeros(B, F, dtype=torch.float64, requires_grad=True)
+    w_spk, w_mem = _weights((T, B, F), 7), _weights((T, B, F), 8)
+    spk, mem, _ = _per_step(neuron, x, mem0)
+    ((spk * w_spk).sum() + (mem * w_mem).sum()).backward()
+    p, sg = LIF(0.5, 0.5, "zero", gain=0.5), SG("piecewise_linear", 2.0, p=0.5, scale=scale)
+    k_spk, k_mem, k_gx, k_gm0 = _kernel_lif(lif, x.detach(), mem0.detach(), p, sg, w_spk,
+                                            w_mem, keep)
+    assert torch.equal(k_spk.double(), spk.detach())
+    _close(k_mem, mem)
+    _close(k_gx, x.grad)
+    _close(k_gm0, mem0.grad)
+    unmasked = _kernel_lif(lif, x.detach(), mem0.detach(), p, sg._replace(scale=1.0), w_spk,
+                           w_mem)[2]
+    assert not torch.allclose(unmasked, k_gx)  # the mask does something
+
+
+@pytest.mark.parametrize("reset", ["zero", "subtract"])
+def test_psp_kernels_match_per_step_psp_leaky_float64(kernels, reset):
+    lif, psp_k = kernels
+    neuron = snx.PSPLeaky(tau_m=2.0, tau_s=4.0, threshold=0.5, reset_mechanism=reset,
+                          spike_grad=snx.surrogate.atan(2.0)).double()
+    x = _dyadic(T, B, F, seed=9).requires_grad_()
+    mem0 = _dyadic(B, F, low=0.0, high=1.0, seed=10).requires_grad_()
+    psp0 = _dyadic(B, F, low=0.0, high=1.0, seed=11).requires_grad_()
+    w_spk, w_psp, w_mem = (_weights((T, B, F), s) for s in (12, 13, 14))
+    spk, mem, psp = _per_step(neuron, x, mem0, psp0)
+    ((spk * w_spk).sum() + (psp * w_psp).sum() + (mem * w_mem).sum()).backward()
+
+    p, sg, pp = LIF(0.5, 0.5, reset), SG("atan", 2.0), PSP(0.75, 4.0)
+    k_spk, k_mem = lif.lif_forward(x.detach().float(), mem0.detach().float(), p)
+    k_psp = psp_k.psp_forward(k_spk, psp0.detach().float(), pp)
+    from_psp, k_gpsp0 = psp_k.psp_backward(w_psp.float(), pp)
+    k_gx, k_gm0 = lif.lif_backward(from_psp + w_spk.float(), w_mem.float(), k_mem,
+                                   mem0.detach().float(), p, sg, None)
+    assert torch.equal(k_spk.double(), spk.detach())
+    _close(k_mem, mem)
+    _close(k_psp, psp)
+    _close(k_gx, x.grad)
+    _close(k_gm0, mem0.grad)
+    _close(k_gpsp0, psp0.grad)
+
+
+def test_lif_backward_without_spike_or_membrane_errors(kernels):
+    lif, _ = kernels
+    p, sg = LIF(0.5, 0.5, "zero", alpha=0.8), SG("bpsa", 0.5)
+    x = _dyadic(T, B, F, seed=15).float()
+    spk, mem = lif.lif_forward(x, torch.zeros(B, F), p)
+    w = _weights((T, B, F), 16).float()
+    only_spk = lif.lif_backward(w, None, mem, torch.zeros(B, F), p, sg, None)
+    only_mem = lif.lif_backward(None, w, mem, torch.zeros(B, F), p, sg, None)
+    both = lif.lif_backward(w, w, mem, torch.zeros(B, F), p, sg, None)
+    torch.testing.assert_close(only_spk[0] + only_mem[0], both[0])
+    none = lif.lif_backward(None, None, mem, torch.zeros(B, F), p, sg, None)
+    assert not none[0].any() and not none[1].any()
+
+
+def test_constant_input_is_read_without_copy(kernels):
+    lif, _ = kernels
+    p = LIF(0.5, 0.5, "zero")
+    step = _dyadic(B, F, seed=17).float()
+    view = step.expand(T, B, F)
+    assert view.stride(0) == 0
+    for got, want in zip(lif.lif_forward(view, torch.zeros(B, F), p),
+                         lif.lif_forward(view.contiguous(), torch.zeros(B, F), p), strict=True):
+        assert torch.equal(got, want)
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_inputs_keep_their_dtype_and_follow_float32(kernels, dtype):
+    lif, psp_k = kernels
+    p, sg = LIF(0.5, 0.5, "zero", alpha=0.8), SG("bpsa", 0.5)
+    x = _dyadic(T, B, F, seed=18)  # multiples of 1/64: exact in both half formats
+    w = _weights((T, B, F), 19)
+    half = _kernel_lif(lif, x, torch.zeros(B, F), p, sg, w, w, dtype=dtype)
+    full = _kernel_lif(lif, x, torch.zeros(B, F), p, sg, w, w)
+    assert all(t.dtype == dtype for t in half)
+    same = (half[0].float() == full[0]).all(0)  # neurons whose spike trains agree
+    assert same.float().mean() > 0.97  # rounded membranes flip few spikes
+    for got, want in zip(half[1:3], full[1:3], strict=True):
+        torch.testing.assert_close(got.float()[:, same], want[:, same], rtol=2e-2, atol=2e-2)
+    assert psp_k.psp_forward(half[0], torch.zeros(B, F, dtype=dtype),
+                             PSP(0.75, 4.0)).dtype == dtype
+
+
+def test_bad_input_is_a_value_error_naming_it(kernels):
+    lif, psp_k = kernels
+    p, sg = LIF(0.5, 0.5, "zero"), SG("rectangular", 1.0)
+    x = torch.zeros(T, B, F)
+    with pytest.raises(ValueError, match="x must be float32, float16 or bfloat16"):
+        lif.lif_forward(x.double(), torch.zeros(B, F, dtype=torch.float64), p)
+    with pytest.raises(ValueError, match=r"mem0 must have the shape of one step \(5, 41\)"):
+        lif.lif_forward(x, torch.zeros(F), p)
+    with pytest.raises(ValueError, match="reset must be one of"):
+        lif.lif_forward(x, torch.zeros(B, F), p._replace(reset="soft"))
+    with pytest.raises(ValueError, match="beta must be one number"):
+        lif.lif_forward(x, torch.zeros(B, F), p._replace(beta=torch.full((F,), 0.5)))
+    _, mem = lif.lif_forward(x, torch.zeros(B, F), p)
+    with pytest.raises(ValueError, match="surrogate must be one of"):
+        lif.lif_backward(None, mem, mem, torch.zeros(B, F), p, sg._replace(kind="sigmoid"), None)
+    with pytest.raises(ValueError, match="grad_spk must have the shape of mem"):
+        lif.lif_backward(mem[:2], None, mem, torch.zeros(B, F), p, sg, None)
+    with pytest.raises(ValueError, match=r"psp0 must have the shape of one step"):
+        psp_k.psp_forward(mem, torch.zeros(B), PSP(0.75, 4.0))
+
+
+def test_unsupported_names_the_reason(kernels):
+    lif, _ = kernels
+
+    class Plan(NamedTuple):
+        p: LIF
+        sg: SG
+        pp: PSP | None = None
+
+    plan = Plan(LIF(0.5, 0.5, "zero"), SG("atan", 2.0))
+    assert lif.unsupported(torch.zeros(2, 3), plan) is None
+    assert "float64" in lif.unsupported(torch.zeros(2, 3, dtype=torch.float64), plan)
+    assert "sigmoid" in lif.unsupported(torch.zeros(2, 3), plan._replace(sg=SG("sigmoid", 1.0)))
+    per_neuron = plan._replace(p=LIF(torch.full((3,), 0.5), 0.5, "zero"))
+    assert "beta has 3 values" in lif.unsupported(torch.zeros(2, 3), per_neuron)
