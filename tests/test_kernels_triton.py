@@ -308,3 +308,54 @@ def test_unsupported_names_the_reason(kernels):
     assert "sigmoid" in lif.unsupported(torch.zeros(2, 3), plan._replace(sg=SG("sigmoid", 1.0)))
     per_neuron = plan._replace(p=LIF(torch.full((3,), 0.5), 0.5, "zero"))
     assert "beta has 3 values" in lif.unsupported(torch.zeros(2, 3), per_neuron)
+
+
+def _multi_step():
+    """The torch multi-step path (``snntorch_ext.kernels``), or skip where it is absent."""
+    try:
+        return importlib.import_module("snntorch_ext.kernels.select")
+    except ImportError:
+        pytest.skip("the torch multi-step recursions (snntorch_ext.kernels) are not installed")
+
+
+NETWORK_NEURONS = {
+    "leaky-zero-rectangular": lambda: snn.Leaky(
+        beta=0.9, threshold=0.5, reset_mechanism="zero",
+        spike_grad=snx.surrogate.rectangular(1.0), init_hidden=True),
+    "leaky-subtract-atan": lambda: snn.Leaky(
+        beta=0.8, threshold=0.5, spike_grad=snx.surrogate.atan(2.0), init_hidden=True),
+    "bpsta-baseline": lambda: snx.BPSTALeaky(spatial=False, temporal=False, init_hidden=True),
+    "bpsta-bpsa": lambda: snx.BPSTALeaky(temporal=False, init_hidden=True),
+    "bpsta-bpsa-bpta": lambda: snx.BPSTALeaky(init_hidden=True),
+    "msg-generator": lambda: snx.MSGLeaky(
+        spike_grad=snx.surrogate.masked(p=0.5, generator=torch.Generator().manual_seed(0)),
+        init_hidden=True),
+    "psp": lambda: snx.PSPLeaky(tau_m=2.0, threshold=0.5, init_hidden=True),
+}
+
+
+def run_network(factory, backend: str, x: torch.Tensor, seed: int = 0):
+    """Output, final membrane and gradients of Linear + neuron run with ``backend``."""
+    torch.manual_seed(seed)
+    linear = torch.nn.Linear(x.shape[-1], 24).to(x.device, x.dtype)
+    neuron = factory().to(x.device)
+    net = snx.SpikingSequential(linear, neuron, backend=backend)
+    x = x.detach().requires_grad_()
+    out = net(x)
+    weights = torch.randn(out.shape, generator=torch.Generator().manual_seed(seed + 1))
+    (out * weights.to(out)).sum().backward()
+    return out.detach(), neuron.mem.detach(), x.grad, linear.weight.grad
+
+
+@pytest.mark.parametrize("name", list(NETWORK_NEURONS))
+def test_triton_backend_matches_torch_recursion_in_a_network(kernels, name):
+    select = _multi_step()
+    x = torch.rand(6, 4, 12, generator=torch.Generator().manual_seed(20)) * 1.5
+    neuron = NETWORK_NEURONS[name]()
+    assert select.backend_for(neuron, x, "triton")[0] == "triton"
+    fused = run_network(NETWORK_NEURONS[name], "fused", x)
+    triton = run_network(NETWORK_NEURONS[name], "triton", x)
+    assert fused[0].sum() > 0
+    assert torch.equal(triton[0] > 0, fused[0] > 0)
+    for got, want in zip(triton, fused, strict=True):
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
