@@ -10,6 +10,7 @@ CUDA against the torch recursion of :mod:`snntorch_ext.kernels`.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
@@ -55,25 +56,40 @@ def _forget_kernels() -> None:
         del sys.modules[name]
 
 
-@pytest.fixture(scope="module")
-def kernels():
-    """The kernel modules imported under ``TRITON_INTERPRET=1`` (and forgotten afterwards, so
-    that a later import compiles them for CUDA)."""
-    old = os.environ.get("TRITON_INTERPRET")
-    os.environ["TRITON_INTERPRET"] = "1"
+@contextlib.contextmanager
+def _imported(interpret: bool):
+    """The kernel modules imported afresh with or without ``TRITON_INTERPRET=1`` (forgotten
+    again afterwards, so that each test gets the mode it asks for)."""
+    old = os.environ.pop("TRITON_INTERPRET", None)
+    if interpret:
+        os.environ["TRITON_INTERPRET"] = "1"
     _forget_kernels()
     try:
-        lif = importlib.import_module(f"{PACKAGE}.lif")
-        psp = importlib.import_module(f"{PACKAGE}.psp")
-        if "Interpreted" not in type(lif._lif_forward_kernel).__name__:
-            pytest.skip("this Triton reads TRITON_INTERPRET only when it is imported")
-        yield lif, psp
+        yield (importlib.import_module(f"{PACKAGE}.lif"),
+               importlib.import_module(f"{PACKAGE}.psp"))
     finally:
         _forget_kernels()
-        if old is None:
-            del os.environ["TRITON_INTERPRET"]
-        else:
+        os.environ.pop("TRITON_INTERPRET", None)
+        if old is not None:
             os.environ["TRITON_INTERPRET"] = old
+
+
+@pytest.fixture
+def kernels():
+    """The kernels run on the CPU by Triton's interpreter."""
+    with _imported(interpret=True) as modules:
+        if "Interpreted" not in type(modules[0]._lif_forward_kernel).__name__:
+            pytest.skip("this Triton reads TRITON_INTERPRET only when it is imported")
+        yield modules
+
+
+@pytest.fixture
+def compiled():
+    """The kernels compiled for CUDA."""
+    if not torch.cuda.is_available():
+        pytest.skip("needs CUDA")
+    with _imported(interpret=False) as modules:
+        yield modules
 
 
 def _dyadic(*shape: int, low: float = -1.0, high: float = 1.5, seed: int = 0) -> torch.Tensor:
@@ -160,16 +176,14 @@ def _close(kernel: torch.Tensor, reference: torch.Tensor, tol: float = 2e-5) -> 
     torch.testing.assert_close(kernel.double(), reference.detach(), rtol=tol, atol=tol)
 
 
-@pytest.mark.parametrize("mem0_kind", ["zeros", "random"])
-@pytest.mark.parametrize("case", list(LIF_CASES))
-def test_lif_kernels_match_per_step_neuron_float64(kernels, case, mem0_kind):
-    lif, _ = kernels
+def _check_lif_case(lif, case, mem0_kind, shape, device):
     factory, p, sg = LIF_CASES[case]
-    x = _dyadic(T, B, F, seed=1).requires_grad_()
+    T, B, F = shape
+    x = _dyadic(T, B, F, seed=1).to(device).requires_grad_()
     mem0 = (_dyadic(B, F, low=0.0, high=1.0, seed=2) if mem0_kind == "random"
-            else torch.zeros(B, F, dtype=torch.float64)).requires_grad_()
-    w_spk, w_mem = _weights((T, B, F), 3), _weights((T, B, F), 4)
-    neuron = factory().double()
+            else torch.zeros(B, F, dtype=torch.float64)).to(device).requires_grad_()
+    w_spk, w_mem = _weights((T, B, F), 3).to(device), _weights((T, B, F), 4).to(device)
+    neuron = factory().to(device, torch.float64)
     spk, mem, _ = _per_step(neuron, x, mem0)
     ((spk * w_spk).sum() + (mem * w_mem).sum()).backward()
     k_spk, k_mem, k_gx, k_gm0 = _kernel_lif(lif, x.detach(), mem0.detach(), p, sg, w_spk, w_mem)
@@ -180,17 +194,22 @@ def test_lif_kernels_match_per_step_neuron_float64(kernels, case, mem0_kind):
     _close(k_gm0, mem0.grad)
 
 
-@pytest.mark.parametrize("rescale", [False, True])
-def test_msg_kernel_masks_the_surrogate_like_per_step_msg_leaky(kernels, rescale):
-    lif, _ = kernels
-    keep = torch.rand(T, B, F, generator=torch.Generator().manual_seed(5)) >= 0.5
+@pytest.mark.parametrize("mem0_kind", ["zeros", "random"])
+@pytest.mark.parametrize("case", list(LIF_CASES))
+def test_lif_kernels_match_per_step_neuron_float64(kernels, case, mem0_kind):
+    _check_lif_case(kernels[0], case, mem0_kind, (T, B, F), "cpu")
+
+
+def _check_msg(lif, rescale, shape, device):
+    T, B, F = shape
+    keep = (torch.rand(T, B, F, generator=torch.Generator().manual_seed(5)) >= 0.5).to(device)
     scale = 2.0 if rescale else 1.0
     neuron = snx.MSGLeaky(beta=0.5, threshold=0.5,
                           spike_grad=_Masked(snx.surrogate.piecewise_linear(2.0), keep,
-                                             scale)).double()
-    x = _dyadic(T, B, F, seed=6).requires_grad_()
-    mem0 = torch.zeros(B, F, dtype=torch.float64, requires_grad=True)
-    w_spk, w_mem = _weights((T, B, F), 7), _weights((T, B, F), 8)
+                                             scale)).to(device, torch.float64)
+    x = _dyadic(T, B, F, seed=6).to(device).requires_grad_()
+    mem0 = torch.zeros(B, F, dtype=torch.float64, device=device, requires_grad=True)
+    w_spk, w_mem = _weights((T, B, F), 7).to(device), _weights((T, B, F), 8).to(device)
     spk, mem, _ = _per_step(neuron, x, mem0)
     ((spk * w_spk).sum() + (mem * w_mem).sum()).backward()
     p, sg = LIF(0.5, 0.5, "zero", gain=0.5), SG("piecewise_linear", 2.0, p=0.5, scale=scale)
@@ -205,15 +224,19 @@ def test_msg_kernel_masks_the_surrogate_like_per_step_msg_leaky(kernels, rescale
     assert not torch.allclose(unmasked, k_gx)  # the mask does something
 
 
-@pytest.mark.parametrize("reset", ["zero", "subtract"])
-def test_psp_kernels_match_per_step_psp_leaky_float64(kernels, reset):
-    lif, psp_k = kernels
+@pytest.mark.parametrize("rescale", [False, True])
+def test_msg_kernel_masks_the_surrogate_like_per_step_msg_leaky(kernels, rescale):
+    _check_msg(kernels[0], rescale, (T, B, F), "cpu")
+
+
+def _check_psp(lif, psp_k, reset, shape, device):
+    T, B, F = shape
     neuron = snx.PSPLeaky(tau_m=2.0, tau_s=4.0, threshold=0.5, reset_mechanism=reset,
-                          spike_grad=snx.surrogate.atan(2.0)).double()
-    x = _dyadic(T, B, F, seed=9).requires_grad_()
-    mem0 = _dyadic(B, F, low=0.0, high=1.0, seed=10).requires_grad_()
-    psp0 = _dyadic(B, F, low=0.0, high=1.0, seed=11).requires_grad_()
-    w_spk, w_psp, w_mem = (_weights((T, B, F), s) for s in (12, 13, 14))
+                          spike_grad=snx.surrogate.atan(2.0)).to(device, torch.float64)
+    x = _dyadic(T, B, F, seed=9).to(device).requires_grad_()
+    mem0 = _dyadic(B, F, low=0.0, high=1.0, seed=10).to(device).requires_grad_()
+    psp0 = _dyadic(B, F, low=0.0, high=1.0, seed=11).to(device).requires_grad_()
+    w_spk, w_psp, w_mem = (_weights((T, B, F), s).to(device) for s in (12, 13, 14))
     spk, mem, psp = _per_step(neuron, x, mem0, psp0)
     ((spk * w_spk).sum() + (psp * w_psp).sum() + (mem * w_mem).sum()).backward()
 
@@ -229,6 +252,11 @@ def test_psp_kernels_match_per_step_psp_leaky_float64(kernels, reset):
     _close(k_gx, x.grad)
     _close(k_gm0, mem0.grad)
     _close(k_gpsp0, psp0.grad)
+
+
+@pytest.mark.parametrize("reset", ["zero", "subtract"])
+def test_psp_kernels_match_per_step_psp_leaky_float64(kernels, reset):
+    _check_psp(*kernels, reset, (T, B, F), "cpu")
 
 
 def test_lif_backward_without_spike_or_membrane_errors(kernels):
@@ -359,3 +387,49 @@ def test_triton_backend_matches_torch_recursion_in_a_network(kernels, name):
     assert torch.equal(triton[0] > 0, fused[0] > 0)
     for got, want in zip(triton, fused, strict=True):
         torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
+
+
+# ---- compiled kernels on CUDA (the gpu mark; skipped without CUDA) ----
+
+GPU_SHAPE = (8, 16, 3001)  # N = 48016 neurons: 47 programs of BLOCK = 1024, the last partial
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("case", list(LIF_CASES))
+def test_compiled_lif_kernels_match_per_step_neuron_on_cuda(compiled, case):
+    _check_lif_case(compiled[0], case, "random", GPU_SHAPE, "cuda")
+
+
+@pytest.mark.gpu
+def test_compiled_msg_and_psp_kernels_match_per_step_neurons_on_cuda(compiled):
+    _check_msg(compiled[0], True, GPU_SHAPE, "cuda")
+    _check_psp(*compiled, "zero", GPU_SHAPE, "cuda")
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("name", list(NETWORK_NEURONS))
+def test_compiled_triton_backend_matches_torch_recursion_on_cuda(compiled, name):
+    select = _multi_step()
+    x = torch.rand(8, 64, 96, generator=torch.Generator().manual_seed(21)).cuda() * 1.5
+    assert select.backend_for(NETWORK_NEURONS[name](), x, "auto")[0] == "triton"
+    fused = run_network(NETWORK_NEURONS[name], "fused", x)
+    triton = run_network(NETWORK_NEURONS[name], "triton", x)
+    # a fused multiply-add on the GPU may move a membrane across the threshold now and then:
+    # nearly every value agrees, and the strict checks are the dyadic tests above
+    for got, want in zip(triton, fused, strict=True):
+        assert torch.isclose(got, want, rtol=1e-4, atol=1e-5).float().mean() > 0.99
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_compiled_triton_backend_in_half_precision_follows_torch(compiled, dtype):
+    _multi_step()
+    x = (torch.rand(8, 64, 96, generator=torch.Generator().manual_seed(22)) * 1.5).cuda()
+    factory = NETWORK_NEURONS["bpsta-bpsa-bpta"]
+    fused = run_network(factory, "fused", x.to(dtype))
+    triton = run_network(factory, "triton", x.to(dtype))
+    assert triton[0].dtype == dtype and triton[2].dtype == dtype
+    assert (triton[0] == fused[0]).float().mean() > 0.98
+    cosine = torch.nn.functional.cosine_similarity(triton[3].float().flatten(),
+                                                   fused[3].float().flatten(), dim=0)
+    assert cosine > 0.99
