@@ -78,9 +78,9 @@ from .surrogate import KINDS, surrogate_grad, surrogate_kind
 __all__ = ["lif_backward", "lif_forward", "unsupported"]
 
 
-@triton.jit(do_not_specialize=["T"])
-def _lif_forward_kernel(x_ptr, mem0_ptr, spk_ptr, mem_ptr, beta, thr, gain, graded, T, N,
-                        x_step, RESET: tl.constexpr, BLOCK: tl.constexpr):
+@triton.jit
+def _lif_forward_kernel(x_ptr, mem0_ptr, spk_ptr, mem_ptr, beta, thr, gain, graded, N, x_step,
+                        T: tl.constexpr, RESET: tl.constexpr, BLOCK: tl.constexpr):
     offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     live = offs < N
     u = tl.load(mem0_ptr + offs, mask=live, other=0.0).to(tl.float32)
@@ -100,15 +100,16 @@ def _lif_forward_kernel(x_ptr, mem0_ptr, spk_ptr, mem_ptr, beta, thr, gain, grad
         mem_ptr += N
 
 
-@triton.jit(do_not_specialize=["T"])
+@triton.jit
 def _lif_backward_kernel(grad_spk_ptr, grad_mem_ptr, mem_ptr, mem0_ptr, keep_ptr,
                          grad_x_ptr, grad_mem0_ptr, beta, thr, gain, graded, alpha, sg_param,
-                         keep_scale, T, N, RESET: tl.constexpr, KIND: tl.constexpr,
+                         keep_scale, N, T: tl.constexpr, RESET: tl.constexpr,
+                         KIND: tl.constexpr,
                          HAS_GRAD_SPK: tl.constexpr, HAS_GRAD_MEM: tl.constexpr,
                          HAS_KEEP: tl.constexpr, BLOCK: tl.constexpr):
     offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     live = offs < N
-    last = (T - 1).to(tl.int64) * N + offs
+    last = (T - 1) * tl.cast(N, tl.int64) + offs
     grad_spk_ptr += last
     grad_mem_ptr += last
     mem_ptr += last
@@ -194,7 +195,7 @@ def lif_forward(x: torch.Tensor, mem0: torch.Tensor, p: Any) -> tuple[torch.Tens
     n = step.numel()
     _lif_forward_kernel[grid(n)](
         x, mem0, spk, mem, number("beta", p.beta), number("threshold", p.threshold),
-        number("gain", p.gain), number("graded", p.graded), x.shape[0], n, x_step,
+        number("gain", p.gain), number("graded", p.graded), n, x_step, T=x.shape[0],
         RESET=reset_id(p.reset), BLOCK=BLOCK, num_warps=NUM_WARPS)
     return spk, mem
 
@@ -243,7 +244,7 @@ def lif_backward(grad_spk: torch.Tensor | None, grad_mem: torch.Tensor | None,
         mem if keep is None else keep, grad_x, grad_mem0,
         number("beta", p.beta), number("threshold", p.threshold), number("gain", p.gain),
         number("graded", p.graded), number("alpha", p.alpha), number("surrogate param", sg.param),
-        number("scale", sg.scale), mem.shape[0], n,
+        number("scale", sg.scale), n, T=mem.shape[0],
         RESET=reset_id(p.reset), KIND=surrogate_kind(sg.kind), HAS_GRAD_SPK=grad_spk is not None,
         HAS_GRAD_MEM=grad_mem is not None, HAS_KEEP=keep is not None, BLOCK=BLOCK,
         num_warps=NUM_WARPS)

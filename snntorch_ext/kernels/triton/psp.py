@@ -48,8 +48,9 @@ from ._lif import BLOCK, NUM_WARPS, grid, number, one_step, over_time
 __all__ = ["psp_backward", "psp_forward"]
 
 
-@triton.jit(do_not_specialize=["T"])
-def _psp_forward_kernel(spk_ptr, psp0_ptr, psp_ptr, decay, tau_s, T, N, BLOCK: tl.constexpr):
+@triton.jit
+def _psp_forward_kernel(spk_ptr, psp0_ptr, psp_ptr, decay, tau_s, N, T: tl.constexpr,
+                        BLOCK: tl.constexpr):
     offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     live = offs < N
     a = tl.load(psp0_ptr + offs, mask=live, other=0.0).to(tl.float32)
@@ -66,12 +67,12 @@ def _psp_forward_kernel(spk_ptr, psp0_ptr, psp_ptr, decay, tau_s, T, N, BLOCK: t
         psp_ptr += N
 
 
-@triton.jit(do_not_specialize=["T"])
-def _psp_backward_kernel(grad_psp_ptr, grad_spk_ptr, grad_psp0_ptr, decay, tau_s, T, N,
-                         BLOCK: tl.constexpr):
+@triton.jit
+def _psp_backward_kernel(grad_psp_ptr, grad_spk_ptr, grad_psp0_ptr, decay, tau_s, N,
+                         T: tl.constexpr, BLOCK: tl.constexpr):
     offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     live = offs < N
-    last = (T - 1).to(tl.int64) * N + offs
+    last = (T - 1) * tl.cast(N, tl.int64) + offs
     grad_psp_ptr += last
     grad_spk_ptr += last
     delta = tl.full([BLOCK], 0.0, tl.float32)  # delta[t+1], zero after the last step
@@ -107,7 +108,7 @@ def psp_forward(spk: torch.Tensor, psp0: torch.Tensor, pp: Any) -> torch.Tensor:
     psp = torch.empty_like(spk)
     n = step.numel()
     _psp_forward_kernel[grid(n)](spk, psp0, psp, number("decay", pp.decay),
-                                 number("tau_s", pp.tau_s), spk.shape[0], n, BLOCK=BLOCK,
+                                 number("tau_s", pp.tau_s), n, T=spk.shape[0], BLOCK=BLOCK,
                                  num_warps=NUM_WARPS)
     return psp
 
@@ -131,6 +132,6 @@ def psp_backward(grad_psp: torch.Tensor, pp: Any) -> tuple[torch.Tensor, torch.T
     grad_psp0 = torch.empty(step, dtype=grad_psp.dtype, device=grad_psp.device)
     n = step.numel()
     _psp_backward_kernel[grid(n)](grad_psp, grad_spk, grad_psp0, number("decay", pp.decay),
-                                  number("tau_s", pp.tau_s), grad_psp.shape[0], n,
+                                  number("tau_s", pp.tau_s), n, T=grad_psp.shape[0],
                                   BLOCK=BLOCK, num_warps=NUM_WARPS)
     return grad_spk, grad_psp0
