@@ -322,6 +322,17 @@ def test_bad_input_is_a_value_error_naming_it(kernels):
         psp_k.psp_forward(mem, torch.zeros(B), PSP(0.75, 4.0))
 
 
+def test_an_empty_batch_gives_empty_results(kernels):
+    lif, psp_k = kernels
+    p, sg = LIF(0.5, 0.5, "zero"), SG("atan", 2.0)
+    spk, mem = lif.lif_forward(torch.zeros(T, 0, F), torch.zeros(0, F), p)
+    grad_x, grad_mem0 = lif.lif_backward(spk, None, mem, torch.zeros(0, F), p, sg, None)
+    assert spk.shape == mem.shape == grad_x.shape == (T, 0, F) and grad_mem0.shape == (0, F)
+    assert psp_k.psp_forward(spk, torch.zeros(0, F), PSP(0.75, 4.0)).shape == (T, 0, F)
+    with pytest.raises(ValueError, match="surrogate must be one of"):
+        lif.lif_backward(spk, None, mem, torch.zeros(0, F), p, sg._replace(kind="x"), None)
+
+
 def test_unsupported_names_the_reason(kernels):
     lif, _ = kernels
 

@@ -190,13 +190,15 @@ def lif_forward(x: torch.Tensor, mem0: torch.Tensor, p: Any) -> tuple[torch.Tens
     x, x_step = over_time("x", x)
     step = x.shape[1:]
     mem0 = one_step("mem0", mem0, step)
+    scalars = [number(name, value) for name, value in (
+        ("beta", p.beta), ("threshold", p.threshold), ("gain", p.gain), ("graded", p.graded))]
+    reset = reset_id(p.reset)
     spk = torch.empty(x.shape, dtype=x.dtype, device=x.device)
     mem = torch.empty_like(spk)
     n = step.numel()
-    _lif_forward_kernel[grid(n)](
-        x, mem0, spk, mem, number("beta", p.beta), number("threshold", p.threshold),
-        number("gain", p.gain), number("graded", p.graded), n, x_step, T=x.shape[0],
-        RESET=reset_id(p.reset), BLOCK=BLOCK, num_warps=NUM_WARPS)
+    if n:  # an empty batch launches nothing
+        _lif_forward_kernel[grid(n)](x, mem0, spk, mem, *scalars, n, x_step, T=x.shape[0],
+                                     RESET=reset, BLOCK=BLOCK, num_warps=NUM_WARPS)
     return spk, mem
 
 
@@ -236,16 +238,18 @@ def lif_backward(grad_spk: torch.Tensor | None, grad_mem: torch.Tensor | None,
     grad_spk, grad_mem, keep = grads
     if keep is not None and keep.dtype == torch.bool:
         keep = keep.view(torch.uint8)
+    scalars = [number(name, value) for name, value in (
+        ("beta", p.beta), ("threshold", p.threshold), ("gain", p.gain), ("graded", p.graded),
+        ("alpha", p.alpha), ("surrogate param", sg.param), ("scale", sg.scale))]
+    flags = {"RESET": reset_id(p.reset), "KIND": surrogate_kind(sg.kind),
+             "HAS_GRAD_SPK": grad_spk is not None, "HAS_GRAD_MEM": grad_mem is not None,
+             "HAS_KEEP": keep is not None}
     grad_x = torch.empty_like(mem)
     grad_mem0 = torch.empty_like(mem0)
     n = step.numel()
-    _lif_backward_kernel[grid(n)](
-        mem if grad_spk is None else grad_spk, mem if grad_mem is None else grad_mem, mem, mem0,
-        mem if keep is None else keep, grad_x, grad_mem0,
-        number("beta", p.beta), number("threshold", p.threshold), number("gain", p.gain),
-        number("graded", p.graded), number("alpha", p.alpha), number("surrogate param", sg.param),
-        number("scale", sg.scale), n, T=mem.shape[0],
-        RESET=reset_id(p.reset), KIND=surrogate_kind(sg.kind), HAS_GRAD_SPK=grad_spk is not None,
-        HAS_GRAD_MEM=grad_mem is not None, HAS_KEEP=keep is not None, BLOCK=BLOCK,
-        num_warps=NUM_WARPS)
+    if n:  # an empty batch launches nothing
+        _lif_backward_kernel[grid(n)](
+            mem if grad_spk is None else grad_spk, mem if grad_mem is None else grad_mem, mem,
+            mem0, mem if keep is None else keep, grad_x, grad_mem0, *scalars, n,
+            T=mem.shape[0], BLOCK=BLOCK, num_warps=NUM_WARPS, **flags)
     return grad_x, grad_mem0

@@ -105,11 +105,12 @@ def psp_forward(spk: torch.Tensor, psp0: torch.Tensor, pp: Any) -> torch.Tensor:
     spk, _ = over_time("spk", spk.contiguous())
     step = spk.shape[1:]
     psp0 = one_step("psp0", psp0, step)
+    decay, tau_s = number("decay", pp.decay), number("tau_s", pp.tau_s)
     psp = torch.empty_like(spk)
     n = step.numel()
-    _psp_forward_kernel[grid(n)](spk, psp0, psp, number("decay", pp.decay),
-                                 number("tau_s", pp.tau_s), n, T=spk.shape[0], BLOCK=BLOCK,
-                                 num_warps=NUM_WARPS)
+    if n:  # an empty batch launches nothing
+        _psp_forward_kernel[grid(n)](spk, psp0, psp, decay, tau_s, n, T=spk.shape[0],
+                                     BLOCK=BLOCK, num_warps=NUM_WARPS)
     return psp
 
 
@@ -128,10 +129,11 @@ def psp_backward(grad_psp: torch.Tensor, pp: Any) -> tuple[torch.Tensor, torch.T
     """
     grad_psp, _ = over_time("grad_psp", grad_psp.contiguous())
     step = grad_psp.shape[1:]
+    decay, tau_s = number("decay", pp.decay), number("tau_s", pp.tau_s)
     grad_spk = torch.empty_like(grad_psp)
     grad_psp0 = torch.empty(step, dtype=grad_psp.dtype, device=grad_psp.device)
     n = step.numel()
-    _psp_backward_kernel[grid(n)](grad_psp, grad_spk, grad_psp0, number("decay", pp.decay),
-                                  number("tau_s", pp.tau_s), n, T=grad_psp.shape[0],
-                                  BLOCK=BLOCK, num_warps=NUM_WARPS)
+    if n:  # an empty batch launches nothing
+        _psp_backward_kernel[grid(n)](grad_psp, grad_spk, grad_psp0, decay, tau_s, n,
+                                      T=grad_psp.shape[0], BLOCK=BLOCK, num_warps=NUM_WARPS)
     return grad_spk, grad_psp0
