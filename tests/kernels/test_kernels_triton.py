@@ -246,17 +246,40 @@ def _check_psp(lif, psp_k, reset, shape, device):
     from_psp, k_gpsp0 = psp_k.psp_backward(w_psp.float(), pp)
     k_gx, k_gm0 = lif.lif_backward(from_psp + w_spk.float(), w_mem.float(), k_mem,
                                    mem0.detach().float(), p, sg, None)
-    assert torch.equal(k_spk.double(), spk.detach())
-    _close(k_mem, mem)
-    _close(k_psp, psp)
-    _close(k_gx, x.grad)
-    _close(k_gm0, mem0.grad)
-    _close(k_gpsp0, psp0.grad)
+    one_kernel = psp_k.lif_psp_forward(x.detach().float(), mem0.detach().float(),
+                                       psp0.detach().float(), p, pp)
+    one_kernel += psp_k.lif_psp_backward(w_spk.float(), w_psp.float(), w_mem.float(),
+                                         one_kernel[2], mem0.detach().float(), p, pp, sg, None)
+    for separate in ((k_spk, k_psp, k_mem, k_gx, k_gm0, k_gpsp0), one_kernel):
+        assert torch.equal(separate[0].double(), spk.detach())
+        for got, want in zip(separate[1:], (psp, mem, x.grad, mem0.grad, psp0.grad),
+                             strict=True):
+            _close(got, want)
 
 
 @pytest.mark.parametrize("reset", ["zero", "subtract"])
 def test_psp_kernels_match_per_step_psp_leaky_float64(kernels, reset):
     _check_psp(*kernels, reset, (T, B, F), "cpu")
+
+
+def test_lif_psp_kernels_equal_the_lif_and_psp_kernels_in_sequence(kernels):
+    lif, psp_k = kernels
+    p, sg, pp = LIF(0.9, 0.5, "zero", graded=0.5), SG("atan", 2.0), PSP(0.7, 10 / 3)
+    x, mem0, psp0 = _dyadic(T, B, F, seed=23).float(), torch.zeros(B, F), torch.rand(B, F)
+    w_spk, w_psp = _weights((T, B, F), 24).float(), _weights((T, B, F), 25).float()
+    spk, psp, mem = psp_k.lif_psp_forward(x, mem0, psp0, p, pp)
+    spk2, mem2 = lif.lif_forward(x, mem0, p)
+    assert torch.equal(spk, spk2) and torch.equal(mem, mem2)
+    assert torch.equal(psp, psp_k.psp_forward(spk2, psp0, pp))
+    grads = psp_k.lif_psp_backward(w_spk, w_psp, None, mem, mem0, p, pp, sg, None)
+    from_psp, grad_psp0 = psp_k.psp_backward(w_psp, pp)
+    separate = lif.lif_backward(from_psp + w_spk, None, mem, mem0, p, sg, None)
+    torch.testing.assert_close(grads[0], separate[0], rtol=1e-6, atol=1e-7)
+    torch.testing.assert_close(grads[1], separate[1], rtol=1e-6, atol=1e-7)
+    assert torch.equal(grads[2], grad_psp0)
+    no_psp = psp_k.lif_psp_backward(w_spk, None, None, mem, mem0, p, pp, sg, None)
+    assert no_psp[2] is None
+    assert torch.equal(no_psp[0], lif.lif_backward(w_spk, None, mem, mem0, p, sg, None)[0])
 
 
 def test_lif_backward_without_spike_or_membrane_errors(kernels):

@@ -79,59 +79,79 @@ __all__ = ["lif_backward", "lif_forward", "unsupported"]
 
 
 @triton.jit
-def _lif_forward_kernel(x_ptr, mem0_ptr, spk_ptr, mem_ptr, beta, thr, gain, graded, N, x_step,
-                        T: tl.constexpr, RESET: tl.constexpr, BLOCK: tl.constexpr):
+def _lif_forward_kernel(x_ptr, mem0_ptr, spk_ptr, mem_ptr, psp0_ptr, psp_ptr, beta, thr, gain,
+                        graded, decay, tau_s, N, x_step, T: tl.constexpr, RESET: tl.constexpr,
+                        WITH_PSP: tl.constexpr, BLOCK: tl.constexpr):
     offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     live = offs < N
     u = tl.load(mem0_ptr + offs, mask=live, other=0.0).to(tl.float32)
     o = (u > thr).to(tl.float32)
+    a = tl.full([BLOCK], 0.0, tl.float32)
+    if WITH_PSP:
+        a = tl.load(psp0_ptr + offs, mask=live, other=0.0).to(tl.float32)
     x_ptr += offs
     spk_ptr += offs
     mem_ptr += offs
+    psp_ptr += offs
     for _ in range(T):
         x = tl.load(x_ptr, mask=live, other=0.0).to(tl.float32)
         u = lif_update(u, o, gain * x, beta, thr, RESET)
         u = u.to(mem_ptr.dtype.element_ty).to(tl.float32)  # the precision the torch path holds
         o = (u > thr).to(tl.float32)
+        spk = (graded * o).to(spk_ptr.dtype.element_ty)
         tl.store(mem_ptr, u.to(mem_ptr.dtype.element_ty), mask=live)
-        tl.store(spk_ptr, (graded * o).to(spk_ptr.dtype.element_ty), mask=live)
+        tl.store(spk_ptr, spk, mask=live)
+        if WITH_PSP:  # a[t] = d a[t-1] + spk[t] / tau_s, rounded as the torch path rounds
+            drive = tl.math.div_rn(spk.to(tl.float32), tl.full([BLOCK], tau_s, tl.float32))
+            drive = drive.to(psp_ptr.dtype.element_ty).to(tl.float32)
+            a = (decay * a).to(psp_ptr.dtype.element_ty).to(tl.float32) + drive
+            a = a.to(psp_ptr.dtype.element_ty).to(tl.float32)
+            tl.store(psp_ptr, a.to(psp_ptr.dtype.element_ty), mask=live)
+            psp_ptr += N
         x_ptr += x_step
         spk_ptr += N
         mem_ptr += N
 
 
 @triton.jit
-def _lif_backward_kernel(grad_spk_ptr, grad_mem_ptr, mem_ptr, mem0_ptr, keep_ptr,
-                         grad_x_ptr, grad_mem0_ptr, beta, thr, gain, graded, alpha, sg_param,
-                         keep_scale, N, T: tl.constexpr, RESET: tl.constexpr,
-                         KIND: tl.constexpr,
-                         HAS_GRAD_SPK: tl.constexpr, HAS_GRAD_MEM: tl.constexpr,
+def _lif_backward_kernel(grad_spk_ptr, grad_psp_ptr, grad_mem_ptr, mem_ptr, mem0_ptr, keep_ptr,
+                         grad_x_ptr, grad_mem0_ptr, grad_psp0_ptr, beta, thr, gain, graded,
+                         alpha, sg_param, keep_scale, decay, tau_s, N, T: tl.constexpr,
+                         RESET: tl.constexpr, KIND: tl.constexpr, HAS_GRAD_SPK: tl.constexpr,
+                         HAS_GRAD_PSP: tl.constexpr, HAS_GRAD_MEM: tl.constexpr,
                          HAS_KEEP: tl.constexpr, BLOCK: tl.constexpr):
     offs = tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     live = offs < N
     last = (T - 1) * tl.cast(N, tl.int64) + offs
     grad_spk_ptr += last
+    grad_psp_ptr += last
     grad_mem_ptr += last
     mem_ptr += last
     keep_ptr += last
     grad_x_ptr += last
     residual = beta * alpha
     eps_next = tl.full([BLOCK], 0.0, tl.float32)  # eps[t+1], zero after the last step
+    delta = tl.full([BLOCK], 0.0, tl.float32)  # the PSP's error, zero after the last step
     for _ in range(T):
         u = tl.load(mem_ptr, mask=live, other=0.0).to(tl.float32)
         o = (u > thr).to(tl.float32)
         g = surrogate_grad(u - thr, sg_param, KIND)
         if HAS_KEEP:
             g = g * (tl.load(keep_ptr, mask=live, other=0).to(tl.float32) * keep_scale)
-        into_spike = residual * eps_next  # BPTA: lam * alpha * eps[t+1]
+        sigma = tl.full([BLOCK], 0.0, tl.float32)  # the error arriving at spk[t]
         if HAS_GRAD_SPK:
-            into_spike += graded * tl.load(grad_spk_ptr, mask=live, other=0.0).to(tl.float32)
+            sigma += tl.load(grad_spk_ptr, mask=live, other=0.0).to(tl.float32)
+        if HAS_GRAD_PSP:  # delta[t] = dL/da[t] + d delta[t+1]; spk[t] gets delta[t] / tau_s
+            delta = tl.load(grad_psp_ptr, mask=live, other=0.0).to(tl.float32) + decay * delta
+            sigma += tl.math.div_rn(delta, tl.full([BLOCK], tau_s, tl.float32))
+        into_spike = graded * sigma + residual * eps_next  # BPTA: lam * alpha * eps[t+1]
         eps = g * into_spike + lif_carry(o, beta, RESET) * eps_next
         if HAS_GRAD_MEM:
             eps += tl.load(grad_mem_ptr, mask=live, other=0.0).to(tl.float32)
         tl.store(grad_x_ptr, (gain * eps).to(grad_x_ptr.dtype.element_ty), mask=live)
         eps_next = eps
         grad_spk_ptr -= N
+        grad_psp_ptr -= N
         grad_mem_ptr -= N
         mem_ptr -= N
         keep_ptr -= N
@@ -142,6 +162,9 @@ def _lif_backward_kernel(grad_spk_ptr, grad_mem_ptr, mem_ptr, mem0_ptr, keep_ptr
     g = surrogate_grad(u - thr, sg_param, KIND)
     grad_mem0 = (g * residual + lif_carry(o, beta, RESET)) * eps_next
     tl.store(grad_mem0_ptr + offs, grad_mem0.to(grad_mem0_ptr.dtype.element_ty), mask=live)
+    if HAS_GRAD_PSP:
+        tl.store(grad_psp0_ptr + offs, (decay * delta).to(grad_psp0_ptr.dtype.element_ty),
+                 mask=live)
 
 
 def unsupported(x: torch.Tensor, plan: Any) -> str | None:
@@ -168,6 +191,73 @@ def unsupported(x: torch.Tensor, plan: Any) -> str | None:
     return None
 
 
+def run_forward(x: torch.Tensor, mem0: torch.Tensor, p: Any, psp0: torch.Tensor | None = None,
+                pp: Any = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """Launch the forward kernel: ``(spk, mem, psp)``, ``psp`` only with ``pp`` (a
+    ``kernels.spec.PSPParams``) and ``psp0``. Shared by :func:`lif_forward` and
+    :func:`snntorch_ext.kernels.triton.psp.lif_psp_forward`."""
+    x, x_step = over_time("x", x)
+    step = x.shape[1:]
+    mem0 = one_step("mem0", mem0, step)
+    scalars = [number(name, value) for name, value in (
+        ("beta", p.beta), ("threshold", p.threshold), ("gain", p.gain), ("graded", p.graded))]
+    scalars += [0.0, 1.0] if pp is None else [number("decay", pp.decay),
+                                              number("tau_s", pp.tau_s)]
+    psp0 = None if pp is None else one_step("psp0", psp0, step)
+    reset = reset_id(p.reset)
+    spk = torch.empty(x.shape, dtype=x.dtype, device=x.device)
+    mem = torch.empty_like(spk)
+    psp = None if pp is None else torch.empty_like(spk)
+    n = step.numel()
+    if n:  # an empty batch launches nothing
+        _lif_forward_kernel[grid(n)](
+            x, mem0, spk, mem, mem0 if psp0 is None else psp0, mem if psp is None else psp,
+            *scalars, n, x_step, T=x.shape[0], RESET=reset, WITH_PSP=pp is not None,
+            BLOCK=BLOCK, num_warps=NUM_WARPS)
+    return spk, mem, psp
+
+
+def run_backward(grad_spk: torch.Tensor | None, grad_mem: torch.Tensor | None,
+                 mem: torch.Tensor, mem0: torch.Tensor, p: Any, sg: Any,
+                 keep: torch.Tensor | None, grad_psp: torch.Tensor | None = None,
+                 pp: Any = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """Launch the backward kernel: ``(grad_x, grad_mem0, grad_psp0)``, the last only with
+    ``grad_psp`` and ``pp``. Shared by :func:`lif_backward` and
+    :func:`snntorch_ext.kernels.triton.psp.lif_psp_backward`."""
+    mem = mem.contiguous()
+    step = mem.shape[1:]
+    mem0 = one_step("mem0", mem0, step)
+    grads = []
+    for name, grad in (("grad_spk", grad_spk), ("grad_psp", grad_psp), ("grad_mem", grad_mem),
+                       ("keep", keep)):
+        if grad is not None and grad.shape != mem.shape:
+            raise ValueError(f"{name} must have the shape of mem {tuple(mem.shape)}, "
+                             f"got {tuple(grad.shape)}")
+        grads.append(None if grad is None else grad.contiguous())
+    grad_spk, grad_psp, grad_mem, keep = grads
+    if keep is not None and keep.dtype == torch.bool:
+        keep = keep.view(torch.uint8)
+    with_psp = grad_psp is not None and pp is not None
+    scalars = [number(name, value) for name, value in (
+        ("beta", p.beta), ("threshold", p.threshold), ("gain", p.gain), ("graded", p.graded),
+        ("alpha", p.alpha), ("surrogate param", sg.param), ("scale", sg.scale))]
+    scalars += [number("decay", pp.decay), number("tau_s", pp.tau_s)] if with_psp else [0.0, 1.0]
+    flags = {"RESET": reset_id(p.reset), "KIND": surrogate_kind(sg.kind),
+             "HAS_GRAD_SPK": grad_spk is not None, "HAS_GRAD_PSP": with_psp,
+             "HAS_GRAD_MEM": grad_mem is not None, "HAS_KEEP": keep is not None}
+    grad_x = torch.empty_like(mem)
+    grad_mem0 = torch.empty_like(mem0)
+    grad_psp0 = torch.empty_like(mem0) if with_psp else None
+    n = step.numel()
+    if n:  # an empty batch launches nothing
+        _lif_backward_kernel[grid(n)](
+            mem if grad_spk is None else grad_spk, grad_psp if with_psp else mem,
+            mem if grad_mem is None else grad_mem, mem, mem0, mem if keep is None else keep,
+            grad_x, grad_mem0, grad_mem0 if grad_psp0 is None else grad_psp0, *scalars, n,
+            T=mem.shape[0], BLOCK=BLOCK, num_warps=NUM_WARPS, **flags)
+    return grad_x, grad_mem0, grad_psp0
+
+
 def lif_forward(x: torch.Tensor, mem0: torch.Tensor, p: Any) -> tuple[torch.Tensor, torch.Tensor]:
     r"""The LIF neuron over ``x`` ``[T, ...]`` from ``mem0``, in one kernel launch.
 
@@ -187,18 +277,7 @@ def lif_forward(x: torch.Tensor, mem0: torch.Tensor, p: Any) -> tuple[torch.Tens
     Raises:
         ValueError: a bad ``x``, ``mem0`` shape, ``reset``, or a parameter of several values.
     """
-    x, x_step = over_time("x", x)
-    step = x.shape[1:]
-    mem0 = one_step("mem0", mem0, step)
-    scalars = [number(name, value) for name, value in (
-        ("beta", p.beta), ("threshold", p.threshold), ("gain", p.gain), ("graded", p.graded))]
-    reset = reset_id(p.reset)
-    spk = torch.empty(x.shape, dtype=x.dtype, device=x.device)
-    mem = torch.empty_like(spk)
-    n = step.numel()
-    if n:  # an empty batch launches nothing
-        _lif_forward_kernel[grid(n)](x, mem0, spk, mem, *scalars, n, x_step, T=x.shape[0],
-                                     RESET=reset, BLOCK=BLOCK, num_warps=NUM_WARPS)
+    spk, mem, _ = run_forward(x, mem0, p)
     return spk, mem
 
 
@@ -226,30 +305,5 @@ def lif_backward(grad_spk: torch.Tensor | None, grad_mem: torch.Tensor | None,
     Raises:
         ValueError: an unknown surrogate or reset, or shapes that do not match ``mem``.
     """
-    mem = mem.contiguous()
-    step = mem.shape[1:]
-    mem0 = one_step("mem0", mem0, step)
-    grads = []
-    for name, grad in (("grad_spk", grad_spk), ("grad_mem", grad_mem), ("keep", keep)):
-        if grad is not None and grad.shape != mem.shape:
-            raise ValueError(f"{name} must have the shape of mem {tuple(mem.shape)}, "
-                             f"got {tuple(grad.shape)}")
-        grads.append(None if grad is None else grad.contiguous())
-    grad_spk, grad_mem, keep = grads
-    if keep is not None and keep.dtype == torch.bool:
-        keep = keep.view(torch.uint8)
-    scalars = [number(name, value) for name, value in (
-        ("beta", p.beta), ("threshold", p.threshold), ("gain", p.gain), ("graded", p.graded),
-        ("alpha", p.alpha), ("surrogate param", sg.param), ("scale", sg.scale))]
-    flags = {"RESET": reset_id(p.reset), "KIND": surrogate_kind(sg.kind),
-             "HAS_GRAD_SPK": grad_spk is not None, "HAS_GRAD_MEM": grad_mem is not None,
-             "HAS_KEEP": keep is not None}
-    grad_x = torch.empty_like(mem)
-    grad_mem0 = torch.empty_like(mem0)
-    n = step.numel()
-    if n:  # an empty batch launches nothing
-        _lif_backward_kernel[grid(n)](
-            mem if grad_spk is None else grad_spk, mem if grad_mem is None else grad_mem, mem,
-            mem0, mem if keep is None else keep, grad_x, grad_mem0, *scalars, n,
-            T=mem.shape[0], BLOCK=BLOCK, num_warps=NUM_WARPS, **flags)
+    grad_x, grad_mem0, _ = run_backward(grad_spk, grad_mem, mem, mem0, p, sg, keep)
     return grad_x, grad_mem0

@@ -18,6 +18,11 @@ Backward, the paper's PSP iteration factor :math:`\hat\delta[t] = \partial L/\pa
 One program owns ``BLOCK`` neurons and loops over all steps inside; the filter state is rounded
 to the dtype of the spikes at every step, as the torch path holds it.
 
+:func:`psp_forward`/:func:`psp_backward` filter spikes that the LIF kernels wrote to memory
+(the same arguments as the torch reference). :func:`lif_psp_forward`/:func:`lif_psp_backward`
+run the LIF neuron and its filter in one kernel each, so the spikes and their error never make
+a round trip through memory: the same values, about half the memory traffic of the pair.
+
 Example::
 
     >>> import torch                                                  # doctest: +SKIP
@@ -44,8 +49,9 @@ import triton
 import triton.language as tl
 
 from ._lif import BLOCK, NUM_WARPS, grid, number, one_step, over_time
+from .lif import run_backward, run_forward
 
-__all__ = ["psp_backward", "psp_forward"]
+__all__ = ["lif_psp_backward", "lif_psp_forward", "psp_backward", "psp_forward"]
 
 
 @triton.jit
@@ -137,3 +143,54 @@ def psp_backward(grad_psp: torch.Tensor, pp: Any) -> tuple[torch.Tensor, torch.T
         _psp_backward_kernel[grid(n)](grad_psp, grad_spk, grad_psp0, decay, tau_s, n,
                                       T=grad_psp.shape[0], BLOCK=BLOCK, num_warps=NUM_WARPS)
     return grad_spk, grad_psp0
+
+
+def lif_psp_forward(x: torch.Tensor, mem0: torch.Tensor, psp0: torch.Tensor, p: Any, pp: Any
+                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    r"""The LIF neuron and its PSP filter over ``x`` ``[T, ...]`` in one kernel launch.
+
+    The values of :func:`~snntorch_ext.kernels.triton.lif.lif_forward` followed by
+    :func:`psp_forward`:
+
+    .. math:: u[t] = \beta\, c[t-1]\, u[t-1] + \gamma\, x[t] - \rho[t-1], \quad
+              \mathrm{spk}[t] = s\, H(u[t] - \vartheta), \quad
+              a[t] = d\, a[t-1] + \mathrm{spk}[t] / \tau_s
+
+    Args:
+        x: input currents ``[T, ...]`` (float32, float16 or bfloat16).
+        mem0, psp0: membrane and PSP before the first step, shaped like one step.
+        p: a ``kernels.spec.LIFParams``; pp: a ``kernels.spec.PSPParams``.
+
+    Returns:
+        ``(spk, psp, mem)``, each ``[T, ...]`` in the dtype of ``x``.
+
+    Raises:
+        ValueError: a bad ``x``, state shape, ``reset``, or a parameter of several values.
+    """
+    spk, mem, psp = run_forward(x, mem0, p, psp0, pp)
+    return spk, psp, mem
+
+
+def lif_psp_backward(grad_spk: torch.Tensor | None, grad_psp: torch.Tensor | None,
+                     grad_mem: torch.Tensor | None, mem: torch.Tensor, mem0: torch.Tensor,
+                     p: Any, pp: Any, sg: Any, keep: torch.Tensor | None
+                     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    r"""The error recursions of :func:`lif_psp_forward` (PSP, then LIF) in one kernel launch.
+
+    .. math::
+
+        \hat\delta[t] = \bar a[t] + d\,\hat\delta[t+1], \qquad
+        \epsilon[t] = \mu[t] + g'\,\big(s\,(\sigma[t] + \hat\delta[t]/\tau_s)
+                      + \lambda\alpha\,\epsilon[t+1]\big) + \lambda\, c[t]\, \epsilon[t+1]
+
+    Args:
+        grad_spk, grad_psp, grad_mem: the errors at the three outputs ``[T, ...]``, or None.
+        mem: the membranes returned by :func:`lif_psp_forward`; mem0: the initial membrane.
+        p, pp, sg: the parameters of the forward pass and the surrogate (as
+            :func:`~snntorch_ext.kernels.triton.lif.lif_backward` takes it).
+        keep: MSG's mask ``[T, ...]`` or None.
+
+    Returns:
+        ``(grad_x, grad_mem0, grad_psp0)``; ``grad_psp0`` is None without ``grad_psp``.
+    """
+    return run_backward(grad_spk, grad_mem, mem, mem0, p, sg, keep, grad_psp, pp)
