@@ -10,7 +10,11 @@ neuron of the package and three backends of :class:`snntorch_ext.SpikingSequenti
 
 Each case runs ``--warmup`` untimed and ``--repeats`` timed passes, timed with CUDA events; the
 table gives the median and min in ms, the spread (max/min) and the peak memory allocated by the
-pass, and the speed-up of Triton over the two other paths. Run on a machine with a GPU::
+pass, and the speed-up of Triton over the two other paths. A second table times the kernels
+alone (``triton.testing.do_bench``, forward + backward, no autograd) with the memory traffic
+they need and the bandwidth that makes: BPSA+BPTA's LIF kernels, and PSPLeaky as two kernels
+(LIF, then PSP) or as the one-kernel pair ``lif_psp_forward``/``lif_psp_backward``. Run on a
+machine with a GPU::
 
     python benchmarks/triton_layer.py                       # float32
     python benchmarks/triton_layer.py --dtype bfloat16
@@ -108,12 +112,52 @@ def main(argv: list[str] | None = None) -> dict:
                                            for b in BACKENDS)
               + f"  per-step/triton {rows[-1]['per_step_over_triton']:5.1f}x"
               + f"  fused/triton {rows[-1]['fused_over_triton']:5.1f}x", flush=True)
+    kernels = _kernels_alone(x.detach(), grad)
+    for row in kernels:
+        print(f"{row['case']:44s} {row['ms']:7.3f} ms  {row['gb_per_s']:6.0f} GB/s", flush=True)
     result = {"device": torch.cuda.get_device_name(), "torch": torch.__version__,
               "triton": triton.__version__, "python": platform.python_version(),
               "shape": list(shape), "dtype": args.dtype, "warmup": args.warmup,
-              "repeats": args.repeats, "rows": rows}
+              "repeats": args.repeats, "rows": rows, "kernels": kernels}
     _write(result, args.out)
     return result
+
+
+def _kernels_alone(x: torch.Tensor, grad: torch.Tensor) -> list[dict]:
+    """Forward + backward of the kernels themselves: ms (median of ``do_bench``) and GB/s."""
+    import triton
+    from snntorch_ext.kernels.spec import LIFParams, PSPParams, SurrogateSpec
+
+    from snntorch_ext.kernels.triton import lif, psp
+
+    mem0 = torch.zeros_like(x[0])
+    bpsta = (LIFParams(0.9, 0.5, "zero", alpha=0.8), SurrogateSpec("bpsa", 0.5, None))
+    p, sg, pp = LIFParams(0.875, 1.0, "zero"), SurrogateSpec("atan", 2.0, None), PSPParams(
+        0.75, 4.0)
+
+    def lif_pass() -> None:
+        spk, mem = lif.lif_forward(x, mem0, bpsta[0])
+        lif.lif_backward(grad, None, mem, mem0, *bpsta, None)
+
+    def two_kernels() -> None:
+        spk, mem = lif.lif_forward(x, mem0, p)
+        psp.psp_forward(spk, mem0, pp)
+        from_psp, _ = psp.psp_backward(grad, pp)
+        lif.lif_backward(from_psp, None, mem, mem0, p, sg, None)
+
+    def one_kernel() -> None:
+        spk, psp_seq, mem = psp.lif_psp_forward(x, mem0, mem0, p, pp)
+        psp.lif_psp_backward(None, grad, None, mem, mem0, p, pp, sg, None)
+
+    size = x.numel() * x.element_size()
+    cases = [("LIF kernels, BPSA+BPTA (6 tensor passes)", lif_pass, 6),
+             ("PSPLeaky: LIF kernels + PSP kernels (10 passes)", two_kernels, 10),
+             ("PSPLeaky: one LIF+PSP kernel each way (7 passes)", one_kernel, 7)]
+    rows = []
+    for case, run, passes in cases:
+        ms = triton.testing.do_bench(run, warmup=10, rep=100)
+        rows.append({"case": case, "ms": ms, "gb_per_s": passes * size / ms / 1e6})
+    return rows
 
 
 def _write(result: dict, out: Path) -> None:
@@ -137,6 +181,10 @@ def _write(result: dict, out: Path) -> None:
         lines.append(f"| {row['neuron']} | {' | '.join(cells)} | "
                      f"{row['per_step_over_triton']:.1f}x | {row['fused_over_triton']:.1f}x | "
                      f"{peaks} |")
+    lines += ["", "The kernels alone (forward + backward, no autograd; a pass reads or writes one "
+              "`[T, B, C, H, W]` tensor):", "", "| kernels | ms | GB/s |", "|---|---|---|"]
+    lines += [f"| {row['case']} | {row['ms']:.3f} | {row['gb_per_s']:.0f} |"
+              for row in result["kernels"]]
     (out / f"{stem}.md").write_text("\n".join(lines) + "\n")
 
 
