@@ -30,7 +30,8 @@ import triton.language as tl
 RESET_IDS = {"subtract": 0, "zero": 1, "none": 2}
 
 #: Neurons per program: 4 warps x 32 threads x 8 neurons, so that each thread moves 32 bytes
-#: of a float32 tensor per step.
+#: of a float32 tensor per step. On an H200 every BLOCK from 256 to 4096 with 2 to 16 warps ran
+#: within 1-2 % of the best (about 3.9 TB/s), except 8 or 16 warps at the smallest blocks.
 BLOCK = 1024
 NUM_WARPS = 4
 

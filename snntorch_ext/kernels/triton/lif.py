@@ -12,7 +12,10 @@ else 0), input gain :math:`\gamma` and graded-spike factor :math:`s`:
     o[t] = H(u[t] - \vartheta), \qquad \mathrm{spk}[t] = s\, o[t],
 
 from :math:`u[-1]` = ``mem0``. The membrane is rounded to the dtype of ``x`` at every step, as
-the torch path holds it, so the spikes are exactly ``mem > threshold`` of the returned ``mem``.
+the torch path holds it, so the spikes are exactly ``mem > threshold`` of the returned ``mem``
+and the backward pass can recompute them (our choice, see :ref:`design-engine`; in float32 the
+rounding does nothing). The number of steps is a compile-time constant: each new ``T``
+compiles the kernels once.
 
 Backward, the error recursion of BPSA + BPTA (Shen et al. 2022, Eq. 10) from
 :math:`\epsilon[T] = 0`, with :math:`\epsilon[t] = \partial L/\partial u[t]`, :math:`g'` the
@@ -29,7 +32,8 @@ surrogate derivative at :math:`u[t] - \vartheta` times MSG's mask and scale (if 
                                         \epsilon[0].
 
 The backward reads only the membrane sequence (one float per neuron and step); the spikes are
-recomputed from it.
+recomputed from it. :class:`~snntorch_ext.PSPLeaky`'s filter runs inside the same kernels in
+:func:`snntorch_ext.kernels.triton.psp.lif_psp_forward` and ``lif_psp_backward``.
 
 Example::
 
