@@ -102,7 +102,7 @@ def _silent(z: torch.Tensor, p: LIFParams) -> torch.Tensor | None:
 def lif_backward(grad_spk: torch.Tensor | None, grad_mem: torch.Tensor | None,
                  mem: torch.Tensor, mem0: torch.Tensor, p: LIFParams, sg: SurrogateSpec,
                  keep: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
-    r"""The error recursion of :func:`lif_forward`, BPTA's included (SPEC of BPSA + BPTA).
+    r"""The error recursion of :func:`lif_forward`, BPTA's included (paper Eq. 10 of BPSA + BPTA).
 
     With :math:`\epsilon[t] = \partial L / \partial u[t]`, :math:`g'` the surrogate derivative
     (times MSG's mask :math:`M[t]` and scale, where there is one), :math:`\sigma[t]` the error
