@@ -71,7 +71,7 @@ def flow_ratio(fi: torch.Tensor, fo: torch.Tensor) -> torch.Tensor:
 
     The sums run over every unit of the layer and every sample of the batch; units whose input
     fell short of their spike count (in particular every unit with negative summed input) are
-    left out, as SPEC section 3 states.
+    left out (our choice, see :ref:`design-asf`).
 
     Args:
         fi: summed input current :math:`\mathcal{FI}` of the layer, any shape.
@@ -87,7 +87,8 @@ def flow_ratio(fi: torch.Tensor, fo: torch.Tensor) -> torch.Tensor:
         tensor(0.5000)
 
     Reference:
-        H. Wu et al. Training spiking neural networks with accumulated spiking flow. AAAI 2021.
+        H. Wu, Y. Zhang, W. Weng, Y. Zhang, Z. Xiong, Z.-J. Zha, X. Sun, F. Wu. Training spiking
+        neural networks with accumulated spiking flow. AAAI 2021.
     """
     kept = (fi >= fo).to(fi.dtype)
     total_in = (fi * kept).sum()
@@ -132,7 +133,8 @@ class ASF(nn.Module):
     saved in ``state_dict``, starting at 1). In training mode every forward first updates it
     from the batch, :math:`\mathcal{S}^n \leftarrow (1 - m)\,\mathcal{S}^n + m\,
     \mathcal{S}^n_{\mathrm{batch}}` with :math:`m` = ``ratio_momentum`` and
-    :math:`\mathcal{S}^n_{\mathrm{batch}}` from :func:`flow_ratio`; eval mode leaves it alone.
+    :math:`\mathcal{S}^n_{\mathrm{batch}}` from :func:`~snntorch_ext.asf.flow_ratio`; eval mode
+    leaves it alone.
 
     **Backward** has no loop over time. ``y`` is the output of the *equivalent network*: the
     same synaptic modules applied once to spike counts (as rates :math:`\mathcal{FO}/T`, which
@@ -150,12 +152,12 @@ class ASF(nn.Module):
     The input counts :math:`\mathcal{FO}^0 = \sum_t x(t)` feed the first layer. What backward
     keeps is one count tensor per layer, never a time axis.
 
-    Choices where the paper is silent (SPEC section 3): ``MaxPool`` runs on the counts in the
-    equivalent network, as the reference code does (the simulation itself pools every step);
-    that routes the gradient to the unit with the most spikes, an approximation. The value of
-    ``y`` is always the simulated :math:`V^N(T)`, exactly, even where such an approximation
-    makes the equivalent network's value differ. Neuron parameters (``learn_beta``,
-    ``learn_threshold``) get no gradient from this rule, so neurons with parameters are refused.
+    Choices where the paper is silent (ours, see :ref:`design-asf`): ``MaxPool`` runs on the counts
+    in the equivalent network, as the reference code does (the simulation itself pools every step);
+    that routes the gradient to the unit with the most spikes, an approximation. The value of ``y``
+    is always the simulated :math:`V^N(T)`, exactly, even where such an approximation makes the
+    equivalent network's value differ. Neuron parameters (``learn_beta``, ``learn_threshold``) get
+    no gradient from this rule, so neurons with parameters are refused.
 
     Args:
         net: an ``nn.Sequential`` of synaptic modules (``Linear``, ``Conv1d/2d/3d``, average,

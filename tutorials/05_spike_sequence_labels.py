@@ -94,9 +94,10 @@ fig.tight_layout()
 # :class:`snntorch_ext.PSPLeaky` is ``snn.Leaky`` with decay :math:`1 - 1/\tau_m` and a hard
 # reset, plus the postsynaptic potential of pseudo-code line 7,
 # :math:`a[t] = (1 - 1/\tau_s) a[t-1] + o[t]/\tau_s`, which is what the next layer receives.
-# :math:`\tau_m = 8`, :math:`\tau_s = 4`, threshold 1 are SPEC.md's defaults after TSSL-BP
-# (**ours**); the surrogate gradient is snnTorch's default arctan (**ours**: the paper does
-# not name it, and STBP's rectangle leaves the default-initialised network silent).
+# :math:`\tau_m = 8`, :math:`\tau_s = 4`, threshold 1 are our defaults, after TSSL-BP
+# (**ours**, :ref:`design-ssl`); the surrogate gradient is snnTorch's default arctan (**ours**:
+# the paper does not name it, and STBP's rectangle leaves the default-initialised network
+# silent).
 # Without ``init_hidden`` it returns ``(spk, psp, mem)``:
 
 lif = snx.PSPLeaky(tau_m=8.0, tau_s=4.0, threshold=1.0)
@@ -210,7 +211,7 @@ fig.tight_layout()
 # ---------------------
 # The paper gives the neuron's equations (pseudo-code lines 6-7), the two distances, the network
 # string, ``T`` and the epochs. We chose: :math:`\tau_m = 8`, :math:`\tau_s = 4`, threshold 1
-# (SPEC.md, after TSSL-BP); the target pattern ``(0, 1)``; the van Rossum filter
+# (after TSSL-BP); the target pattern ``(0, 1)``; the van Rossum filter
 # :math:`r[t] = (1 - 1/\tau) r[t-1] + s[t]` with :math:`\tau = 4` and the :math:`1/(2B)`
 # normalisation; the :math:`1/B` Hamming normalisation and its sign gradient; the arctan
 # surrogate; valid convolutions, average pooling of the PSP and PyTorch's default

@@ -46,10 +46,10 @@ class TemporallyWeightedOutput(nn.Module):
     :meth:`step` are buffers too, so a checkpoint taken in the middle of an epoch resumes exactly.
 
     Choices where the paper is silent (it initialises :math:`f_t = 1/T` and divides by
-    :math:`N |y|` in Eq. 16, which does not fix the scale; SPEC.md fixes the mean of :math:`f`
-    at one): a :meth:`step` with no observed sample leaves :math:`f` unchanged; if no step
-    classified any sample correctly (all :math:`a_t = 0`) the relative accuracies are taken as
-    all ones (every step equally good), the limit of equal accuracies.
+    :math:`N |y|` in Eq. 16, which does not fix the scale; we fix the mean of :math:`f` at
+    one, see :ref:`design-msg`): a :meth:`step` with no observed sample leaves :math:`f`
+    unchanged; if no step classified any sample correctly (all :math:`a_t = 0`) the relative
+    accuracies are taken as all ones (every step equally good), the limit of equal accuracies.
 
     Args:
         num_steps: :math:`T`, the number of time steps of the outputs it decodes.

@@ -194,8 +194,8 @@ class van_rossum_loss:  # lower case, like the loss classes of snntorch.function
     Call it with ``(spk_out [T, B, C], targets)`` where ``targets`` is either class labels
     ``[B]`` (trains are built with :func:`spike_train_targets` and ``pattern``) or target trains
     ``[T, B, C]``. Returns a 0-dim tensor. The discrete filter, ``tau = 4`` and the
-    :math:`1/(2B)` normalisation are our choices (SPEC.md; the paper only names the van Rossum
-    distance).
+    :math:`1/(2B)` normalisation are our choices (:ref:`design-ssl`; the paper only names the
+    van Rossum distance).
 
     Args:
         tau: filter time constant :math:`\tau \ge 1` (in time steps).

@@ -41,8 +41,8 @@ def psp_step(psp: torch.Tensor, spk: torch.Tensor, tau_s: float | torch.Tensor) 
 
     .. math:: a[t] = \Big(1 - \frac{1}{\tau_s}\Big)\, a[t-1] + \frac{o[t]}{\tau_s}
 
-    A pure function: :class:`PSPLeaky` calls it after every spike update. The PSP of a neuron
-    that fires at every step rises towards 1.
+    A pure function: :class:`~snntorch_ext.PSPLeaky` calls it after every spike update. The PSP
+    of a neuron that fires at every step rises towards 1.
 
     Example::
 
@@ -76,8 +76,8 @@ class PSPLeaky(snn.Leaky):
 
     with :math:`u[-1] = a[-1] = 0`. The membrane part is exactly
     ``snn.Leaky(beta=1 - 1/tau_m, reset_mechanism="zero")`` (``beta`` is set from ``tau_m``);
-    the PSP is :func:`psp_step`. The backward pass is ordinary BPTT through both recursions with
-    the surrogate ``spike_grad``: the paper's "PSP iteration factor"
+    the PSP is :func:`~snntorch_ext.neurons.psp_step`. The backward pass is ordinary BPTT through
+    both recursions with the surrogate ``spike_grad``: the paper's "PSP iteration factor"
     :math:`\hat\delta_t = \partial L/\partial a[t]` and "membrane iteration factor"
     :math:`\tilde\delta_t = \partial L/\partial u[t]` are what autograd computes,
 
@@ -109,14 +109,14 @@ class PSPLeaky(snn.Leaky):
     ``reset_psp()`` and the class methods ``PSPLeaky.reset_hidden()``/``detach_hidden()``
     handle both states.
 
-    **Our choices** (the paper states none of them): the defaults :math:`\tau_m = 8`,
-    :math:`\tau_s = 4`, :math:`\vartheta = 1` (SPEC.md, after TSSL-BP); the default surrogate,
+    **Our choices** (the paper states none of them): the defaults :math:`\tau_m = 8`, :math:`\tau_s
+    = 4`, :math:`\vartheta = 1` (after TSSL-BP, see :ref:`design-ssl`); the default surrogate,
     snnTorch's own default arctan with :math:`\alpha = 2` (:func:`snntorch_ext.surrogate.atan`,
     which keeps the dtype): the paper does not name its surrogate, and with STBP's rectangle of
-    width 1 the default-initialised N-MNIST network of :func:`snntorch_ext.models.ssl_nmnist`
-    stays silent and does not learn (a silent layer gets no gradient through the rectangle),
-    while with the arctan it does; snnTorch's one-step reset delay
-    (``reset_delay=True``), which is the :math:`\mathrm{sg}(o[t-1])` of the recursion above.
+    width 1 the default-initialised N-MNIST network of :func:`snntorch_ext.models.ssl_nmnist` stays
+    silent and does not learn (a silent layer gets no gradient through the rectangle), while with
+    the arctan it does; snnTorch's one-step reset delay (``reset_delay=True``), which is the
+    :math:`\mathrm{sg}(o[t-1])` of the recursion above.
 
     Args:
         tau_m: membrane time constant :math:`\tau_m \ge 1` (``beta = 1 - 1/tau_m``).

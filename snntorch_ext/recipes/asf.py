@@ -4,7 +4,7 @@ from ._recipe import Recipe
 
 ASF_PAPER = "Wu et al. 2021, AAAI (ASF: training SNNs with accumulated spiking flow)"
 
-_REFERENCE = {  # SPEC section 3, reference settings shared by every row
+_REFERENCE = {  # the reference settings shared by every row
     "num_steps": 100,
     "epochs": 125,
     "batch_size": 64,
@@ -24,7 +24,7 @@ _LIF = {"beta": 0.95, "threshold": 1.0, "reset_mechanism": "zero"}
 _QUICK_MNIST = {"dataset": "snntorch_ext.data:mnist_offline", "num_steps": 20, "epochs": 8,
                 "optimizer_kwargs": {"lr": 2e-3, "weight_decay": 0.0},
                 "schedule": "cosine", "schedule_kwargs": {}}
-_NOTES = ("Reference settings of SPEC section 3: no bias, threshold 1, reset to zero (Eq. 4), "
+_NOTES = ("The authors' reference settings: no bias, threshold 1, reset to zero (Eq. 4), "
           "T = 100, signed Poisson input at rate x/2, Adam lr 8.5e-4 with weight decay 5e-4, "
           "lr x0.2 from epoch 25 (0-based milestone), batch 64, IF pooling neurons of threshold "
           "0.75 after each average pooling. ")

@@ -1,7 +1,8 @@
 r"""MSG + TWO (Yang, Zhao, Zhao, Zeng 2024): Table 1 rows, the Table 2 ablation, the Fig. 5 sweep.
 
-Training as the paper and SPEC.md state: the paper's LIF (:class:`~snntorch_ext.MSGLeaky`,
-:math:`\tau = 2`, threshold 0.5, hard reset) with a masked surrogate gradient (:math:`p = 0.5`),
+Training as the paper states (our choices: :ref:`design-msg`): the paper's LIF
+(:class:`~snntorch_ext.MSGLeaky`, :math:`\tau = 2`, threshold 0.5, hard reset) with a masked
+surrogate gradient (:math:`p = 0.5`),
 non-spiking output currents decoded by :class:`~snntorch_ext.TWO` (:math:`\beta = 0.7`),
 cross-entropy on the decoded output, AdamW with learning rate :math:`0.05 \cdot B / 1024`, cosine
 schedule, 300 epochs, :math:`T = 4` on static images and :math:`T = 10` on event data (48 x 48

@@ -5,7 +5,7 @@ from ._recipe import Recipe
 SSL_PAPER = ("Spiking sequence label-based spatio-temporal back-propagation algorithm for "
              "training deep spiking neural networks, JEIT 2024")
 
-_PSP_NEURON = {  # SPEC section 4 (after TSSL-BP); the surrogate is our choice (see PSPLeaky)
+_PSP_NEURON = {  # ours, after TSSL-BP; the surrogate too (see PSPLeaky)
     "neuron": "snntorch_ext:PSPLeaky",
     "neuron_kwargs": {"tau_m": 8.0, "tau_s": 4.0, "threshold": 1.0},
     "spike_grad": "snntorch_ext.surrogate:atan",
@@ -33,7 +33,7 @@ _NMNIST = {  # N-MNIST event frames [T, 2, 34, 34] straight into the first convo
 _QUICK_NMNIST = {"dataset": "snntorch_ext.data:nmnist_synthetic", "epochs": 1}
 _OURS = ("Our choices (the paper gives only the layer string, T and the epochs): target trains "
          "with the label neuron spiking at every second step (pattern 0, 1), van Rossum filter "
-         "tau = 4 steps, tau_m = 8, tau_s = 4, threshold 1 (SPEC.md, after TSSL-BP), arctan "
+         "tau = 4 steps, tau_m = 8, tau_s = 4, threshold 1 (after TSSL-BP), arctan "
          "surrogate, valid 5x5 convolutions with average pooling of the PSP, Adam lr 1e-3 with "
          "a cosine schedule, batch 50; accuracy = nearest target train (van Rossum).")
 
