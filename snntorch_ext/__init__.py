@@ -8,7 +8,19 @@ Example::
     lif = snn.Leaky(beta=0.9, spike_grad=snx.surrogate.rectangular(width=1.0))
 """
 
-from . import data, decode, engine, functional, metrics, models, neurons, recipes, surrogate, utils
+from . import (
+    comparison,
+    data,
+    decode,
+    engine,
+    functional,
+    metrics,
+    models,
+    neurons,
+    recipes,
+    surrogate,
+    utils,
+)
 from .asf import ASF
 from .decode import TWO, TemporallyWeightedOutput, Voting
 from .dropout import TimeSharedDropout
@@ -28,6 +40,7 @@ __all__ = [
     "TimeSharedDropout",
     "Voting",
     "__version__",
+    "comparison",
     "data",
     "decode",
     "engine",
