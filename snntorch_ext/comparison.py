@@ -42,11 +42,12 @@ def _cell(value: float | str | None, digits: int, missing: str) -> str:
 class PaperComparison:
     r"""A table with one row per result: the paper's figure and value, ours (quick), ours (full).
 
-    Values are numbers (formatted with ``digits`` decimals) or text; a paper value of ``None``
-    reads "-" (not reported), a full-run value of ``None`` reads "not run here". With one
-    ``unit`` for the whole table the unit stands in the column headers; without it every row
-    names its unit in a "unit" column. In a Jupyter notebook or a sphinx-gallery page the table
-    shows as HTML (the last expression of a cell), elsewhere ``print(table)`` gives plain text.
+    Our values are numbers (formatted with ``digits`` decimals) or text; the paper's are shown as
+    given (``99.42`` stays ``99.42``); a paper value of ``None`` reads "-" (not reported), a
+    full-run value of ``None`` reads "not run here". With one ``unit`` for the whole table the unit
+    stands in the column headers; without it every row names its unit in a "unit" column. In a
+    Jupyter notebook or a sphinx-gallery page the table shows as HTML (the last expression of a
+    cell), elsewhere ``print(table)`` gives plain text.
 
     Args:
         unit: the unit of every value (e.g. ``"%"``), or ``None`` when rows differ.
@@ -80,7 +81,8 @@ class PaperComparison:
             raise ValueError(f"unit must be given per row only when the table has no unit; "
                              f"table unit {self.unit!r}, row unit {unit!r}")
         digits = self.digits if digits is None else digits
-        self.rows.append(_Row(row, unit or "", figure, _cell(paper, digits, "-"),
+        paper_cell = "-" if paper is None else str(paper)
+        self.rows.append(_Row(row, unit or "", figure, paper_cell,
                               _cell(quick, digits, NOT_RUN), _cell(full, digits, NOT_RUN)))
 
     def _header(self) -> list[str]:
