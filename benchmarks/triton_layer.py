@@ -126,8 +126,8 @@ def main(argv: list[str] | None = None) -> dict:
 def _kernels_alone(x: torch.Tensor, grad: torch.Tensor) -> list[dict]:
     """Forward + backward of the kernels themselves: ms (median of ``do_bench``) and GB/s."""
     import triton
-    from snntorch_ext.kernels.spec import LIFParams, PSPParams, SurrogateSpec
 
+    from snntorch_ext.kernels.spec import LIFParams, PSPParams, SurrogateSpec
     from snntorch_ext.kernels.triton import lif, psp
 
     mem0 = torch.zeros_like(x[0])

@@ -11,7 +11,18 @@ Example::
 import importlib
 from typing import Any
 
-from . import decode, functional, kernels, metrics, models, neurons, recipes, surrogate, utils
+from . import (
+    comparison,
+    decode,
+    functional,
+    kernels,
+    metrics,
+    models,
+    neurons,
+    recipes,
+    surrogate,
+    utils,
+)
 from .asf import ASF
 from .decode import TWO, TemporallyWeightedOutput, Voting
 from .dropout import TimeSharedDropout
@@ -43,6 +54,7 @@ __all__ = [
     "TimeSharedDropout",
     "Voting",
     "__version__",
+    "comparison",
     "data",
     "decode",
     "engine",

@@ -83,7 +83,8 @@ def flow_ratio(fi: torch.Tensor, fo: torch.Tensor) -> torch.Tensor:
         tensor(0.5000)
 
     Reference:
-        H. Wu et al. Training spiking neural networks with accumulated spiking flow. AAAI 2021.
+        H. Wu, Y. Zhang, W. Weng, Y. Zhang, Z. Xiong, Z.-J. Zha, X. Sun, F. Wu. Training spiking
+        neural networks with accumulated spiking flow. AAAI 2021.
     """
     kept = (fi >= fo).to(fi.dtype)
     total_in = (fi * kept).sum()
@@ -128,7 +129,8 @@ class ASF(nn.Module):
     saved in ``state_dict``, starting at 1). In training mode every forward first updates it
     from the batch, :math:`\mathcal{S}^n \leftarrow (1 - m)\,\mathcal{S}^n + m\,
     \mathcal{S}^n_{\mathrm{batch}}` with :math:`m` = ``ratio_momentum`` and
-    :math:`\mathcal{S}^n_{\mathrm{batch}}` from :func:`flow_ratio`; eval mode leaves it alone.
+    :math:`\mathcal{S}^n_{\mathrm{batch}}` from :func:`~snntorch_ext.asf.flow_ratio`; eval mode
+    leaves it alone.
 
     **Backward** has no loop over time. ``y`` is the output of the *equivalent network*: the
     same synaptic modules applied once to spike counts (as rates :math:`\mathcal{FO}/T`, which

@@ -3,6 +3,8 @@
 Example::
 
     snntorch-ext list
+    snntorch-ext list bpsta
+    snntorch-ext show bpsta-mnist
     snntorch-ext train stbp-mnist --quick
     snntorch-ext train stbp-mnist --quick --resume
     snntorch-ext bench --quick
@@ -13,7 +15,11 @@ Example::
 from __future__ import annotations
 
 import argparse
+import difflib
+import re
+import shutil
 import sys
+import textwrap
 from collections.abc import Sequence
 
 from .recipes import all_recipes
@@ -30,7 +36,13 @@ def _parser() -> argparse.ArgumentParser:
         description="Train the recipes of four SNN training-rule papers with snnTorch.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("list", help="print every recipe with its paper, table row and settings")
+    listing = commands.add_parser("list", help="one line per recipe: paper, data, T, epochs, "
+                                                "table row (fits the terminal)")
+    listing.add_argument("filter", nargs="?", default="",
+                         help="only recipes whose name, paper, data or table row contain this")
+    show = commands.add_parser("show", help="every setting of one recipe, its quick variant and "
+                                            "the command of its full run")
+    show.add_argument("recipe", help="recipe name (see `snntorch-ext list`)")
     train = commands.add_parser("train", help="train and evaluate a recipe")
     train.add_argument("recipe", help="recipe name (see `snntorch-ext list`)")
     train.add_argument("--quick", action="store_true",
@@ -61,31 +73,94 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _list() -> None:
-    rows = [("recipe", "paper", "table row", "dataset", "network", "T", "epochs", "quick")]
+def _paper_short(paper: str) -> str:
+    """``"Shen, Zhao, Zeng 2022, Patterns ..."`` -> ``"Shen et al. 2022"``; else ``"JEIT 2024"``."""
+    year = re.search(r"\b(19|20)\d\d\b", paper)
+    first = re.match(r"([A-Z][\w-]+)(,| et al\.)", paper)
+    if first and year:
+        return f"{first.group(1)} et al. {year.group(0)}"
+    venue = re.search(r"(\w+),? ((19|20)\d\d)\s*$", paper)
+    return f"{venue.group(1)} {venue.group(2)}" if venue else paper[:20]
+
+
+def _list(pattern: str = "") -> int:
+    needle = pattern.lower()
+    rows = [("recipe", "paper", "data", "T", "epochs", "table row")]
     groups = [""]
     for recipe in all_recipes().values():
-        quick = recipe.quick_variant()
-        groups.append(recipe.group)
-        rows.append((
-            recipe.name, recipe.paper, recipe.table, recipe.dataset.rpartition(":")[2],
-            recipe.network.rpartition(":")[2], str(recipe.num_steps), str(recipe.epochs),
-            f"{quick.dataset.rpartition(':')[2]}, T={quick.num_steps}, {quick.epochs} ep",
-        ))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        cells = (recipe.name, _paper_short(recipe.paper), recipe.dataset.rpartition(":")[2],
+                 str(recipe.num_steps), str(recipe.epochs), recipe.table)
+        if needle in " ".join((*cells, recipe.paper)).lower():
+            rows.append(cells)
+            groups.append(recipe.group)
+    if len(rows) == 1:
+        print(f"snntorch-ext: error: no recipe matches {pattern!r}", file=sys.stderr)
+        return EXIT_USAGE
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    room = shutil.get_terminal_size((100, 24)).columns - sum(widths) - 2 * len(widths)
     for index, (row, group) in enumerate(zip(rows, groups, strict=True)):
         if group and group != groups[index - 1]:
             print(f"-- {group}:")  # the rows of one block of a paper's table, together
-        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        if room >= 12:  # else leave the table row out; `show` prints it
+            cells.append(row[-1] if len(row[-1]) <= room else row[-1][:room - 3] + "...")
         print("  ".join(cells).rstrip())
+    return 0
+
+
+def _kwargs(values: dict) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in values.items())
+
+
+def _show(name: str) -> int:
+    recipes = all_recipes()
+    if name not in recipes:
+        close = difflib.get_close_matches(name, recipes, n=5, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; see `snntorch-ext list`"
+        print(f"snntorch-ext: error: unknown recipe {name!r}{hint}", file=sys.stderr)
+        return EXIT_USAGE
+    recipe = recipes[name]
+    quick = recipe.quick_variant()
+    width = min(shutil.get_terminal_size((100, 24)).columns, 100)
+
+    def field(label: str, value: str) -> None:
+        print(textwrap.fill(value, width=width, initial_indent=f"{label:<12s}",
+                            subsequent_indent=" " * 12, break_on_hyphens=False))
+
+    field("recipe", recipe.name)
+    field("paper", recipe.paper)
+    field("table row", recipe.table)
+    for label, path, kwargs in (
+            ("data", recipe.dataset, recipe.dataset_kwargs),
+            ("encoder", recipe.encoder, recipe.encoder_kwargs),
+            ("network", recipe.network, recipe.network_kwargs),
+            ("neuron", recipe.neuron, recipe.neuron_kwargs),
+            ("spike_grad", recipe.spike_grad, recipe.spike_grad_kwargs),
+            ("wrapper", recipe.wrapper, recipe.wrapper_kwargs),
+            ("decoder", recipe.decoder, recipe.decoder_kwargs),
+            ("loss", recipe.loss, recipe.loss_kwargs),
+            ("optimizer", recipe.optimizer, recipe.optimizer_kwargs),
+            ("schedule", recipe.schedule, recipe.schedule_kwargs)):
+        if path:
+            field(label, f"{path}({_kwargs(kwargs)})")
+    field("training", f"T = {recipe.num_steps}, {recipe.epochs} epochs, batch "
+                      f"{recipe.batch_size}, {recipe.num_classes} classes")
+    changed = {key: getattr(quick, key) for key in recipe.quick}
+    field("quick", _kwargs(changed) if changed else "same as the full run")
+    if recipe.notes:
+        field("notes", recipe.notes)
+    field("full run", f"snntorch-ext train {recipe.name} --download --device cuda")
+    field("quick run", f"snntorch-ext train {recipe.name} --quick")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (2 for bad input, 130 when interrupted)."""
     args = _parser().parse_args(argv)
     if args.command == "list":
-        _list()
-        return 0
+        return _list(args.filter)
+    if args.command == "show":
+        return _show(args.recipe)
     if args.command == "bench":
         from .bench import run_from_args
 

@@ -219,7 +219,7 @@ def energy(flops: Mapping[str, float], rates: Mapping[str, float], num_steps: in
         35.1
 
     Reference:
-        G. Shen, D. Zhao, Y. Zeng. Backpropagation with biologically plausible spatiotemporal
+        G. Shen, D. Zhao, Y. Zeng. Backpropagation with biologically plausible spatio-temporal
         adjustment for training deep spiking neural networks. Patterns 3(6):100522, 2022
         (arXiv:2110.08858), Eq. 11; M. Horowitz. Computing's energy problem (and what we can do
         about it). ISSCC 2014 (the energy per operation).

@@ -180,7 +180,7 @@ def bpsa(threshold: float = 0.5) -> Callable[[torch.Tensor], torch.Tensor]:
         tensor([[1., 1.]])
 
     Reference:
-        G. Shen, D. Zhao, Y. Zeng. Backpropagation with biologically plausible spatiotemporal
+        G. Shen, D. Zhao, Y. Zeng. Backpropagation with biologically plausible spatio-temporal
         adjustment for training deep spiking neural networks. Patterns 3(6):100522, 2022
         (arXiv:2110.08858).
     """

@@ -7,6 +7,7 @@ import pytest
 import torch
 from tiny import TINY
 
+import snntorch_ext as snx
 from snntorch_ext.cli import main
 from snntorch_ext.engine import train
 
@@ -22,10 +23,46 @@ def tiny_run(tmp_path, data_root):
     return out
 
 
-def test_list_prints_every_recipe(capsys):
+def test_list_prints_every_recipe(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
     assert main(["list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(snx.recipes.names()) + 1
+    assert "stbp-mnist" in lines[1] and "Wu et al. 2018" in lines[1]
+
+
+@pytest.mark.parametrize("columns", [80, 100, 120])
+def test_list_fits_the_terminal(capsys, monkeypatch, columns):
+    monkeypatch.setenv("COLUMNS", str(columns))
+    assert main(["list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert max(len(line) for line in lines) <= columns
+
+
+def test_list_filter(capsys):
+    assert main(["list", "bpsta-ablation"]) == 0
+    names = [line.split()[0] for line in capsys.readouterr().out.splitlines()[1:]]
+    assert names == ["bpsta-ablation-baseline", "bpsta-ablation-bpsa", "bpsta-ablation-bpsta"]
+    assert main(["list", "JEIT"]) == 0
+    assert "ssl-nmnist-hamming" in capsys.readouterr().out
+    assert main(["list", "no-such-thing"]) == 2
+    assert "no-such-thing" in capsys.readouterr().err
+
+
+def test_show_gives_every_detail(capsys):
+    assert main(["show", "bpsta-mnist"]) == 0
     text = capsys.readouterr().out
-    assert "stbp-mnist" in text and "Wu et al. 2018" in text and "mnist_offline" in text
+    recipe = snx.recipes.get("bpsta-mnist")
+    flat = " ".join(text.split())
+    for expected in (recipe.paper, recipe.table, "mnist_offline", "AdamW",
+                     "snntorch-ext train bpsta-mnist --download --device cuda",
+                     "snntorch-ext train bpsta-mnist --quick"):
+        assert " ".join(expected.split()) in flat, expected
+
+
+def test_show_unknown_recipe_suggests_names(capsys):
+    assert main(["show", "bpsta-mnst"]) == 2
+    assert "bpsta-mnist" in capsys.readouterr().err
 
 
 def test_module_entry_point():

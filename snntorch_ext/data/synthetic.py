@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -292,7 +293,8 @@ def _generate(root: Path, folder: Path, seed: int, params: dict[str, float]) -> 
     labels = np.concatenate([s.targets.numpy() for s in splits.values()])
     names = [(split, i) for split, s in splits.items() for i in range(len(s))]
     counts, on = [], 0
-    for first, batch in _recordings(_images(images), seed, params, progress=True):
+    show = sys.stderr.isatty()  # a bar in a terminal, not in logs, notebooks or built docs
+    for first, batch in _recordings(_images(images), seed, params, progress=show):
         for offset, events in enumerate(batch):
             split, i = names[first + offset]
             path = tmp / "NMNIST" / split / str(int(labels[first + offset])) / f"{i:05d}.bin"
@@ -320,14 +322,13 @@ def nmnist_synthetic(root: str | os.PathLike, train: bool = True, download: bool
                      camera: Mapping[str, float] | None = None) -> EventFrames:
     r"""Offline N-MNIST: the digits of :func:`mnist_offline` recorded by :func:`saccade_events`.
 
-    On first use the 4,000 training and 1,000 test digits are recorded (a few seconds to a
-    minute, with a progress bar) and written as N-MNIST ``.bin`` files in the real folder
+    On first use the 4,000 training and 1,000 test digits are recorded (a few seconds to a minute,
+    with a progress bar in a terminal) and written as N-MNIST ``.bin`` files in the real folder
     layout, ``root/nmnist_synthetic/<settings>/NMNIST/{Train,Test}/<digit>/NNNNN.bin``
-    (``<settings>`` names the seed and a hash of the camera parameters), atomically (a
-    temporary folder renamed when complete) with a ``synthetic.json`` manifest of the
-    settings and event statistics. Every call reads the files through
-    ``tonic.datasets.NMNIST`` and bins them as :func:`nmnist` does, into frames
-    ``[T, 2, 34, 34]``:
+    (``<settings>`` names the seed and a hash of the camera parameters), atomically (a temporary
+    folder renamed when complete) with a ``synthetic.json`` manifest of the settings and event
+    statistics. Every call reads the files through ``tonic.datasets.NMNIST`` and bins them as
+    :func:`nmnist` does, into frames ``[T, 2, 34, 34]``:
 
     .. math:: F[k, p, y, x] = \#\{\, i \in S_k : (p_i, y_i, x_i) = (p, y, x) \,\}
 

@@ -49,7 +49,7 @@ class Voting(nn.Module):
         tensor([[0.6667, 0.3333]])
 
     Reference:
-        G. Shen, D. Zhao, Y. Zeng. Backpropagation with biologically plausible spatiotemporal
+        G. Shen, D. Zhao, Y. Zeng. Backpropagation with biologically plausible spatio-temporal
         adjustment for training deep spiking neural networks. Patterns 3(6):100522, 2022
         (arXiv:2110.08858); Y. Wu, L. Deng, G. Li, J. Zhu, Y. Xie, L. Shi. Direct training for
         spiking neural networks: faster, larger, better. AAAI 2019.

@@ -6,9 +6,11 @@ Example::
     >>> summary = snx.engine.train("stbp-mnist", quick=True)  # doctest: +SKIP
 """
 
+from .cache import cached_train, code_version, default_cache_root, run_key
 from .checkpoint import load_checkpoint, save_atomic
 from .schedule import lr_factor
 from .trainer import Pipeline, RunError, build_model, default_data_root, train
 
-__all__ = ["Pipeline", "RunError", "build_model", "default_data_root", "load_checkpoint",
-           "lr_factor", "save_atomic", "train"]
+__all__ = ["Pipeline", "RunError", "build_model", "cached_train", "code_version",
+           "default_cache_root", "default_data_root", "load_checkpoint", "lr_factor", "run_key",
+           "save_atomic", "train"]

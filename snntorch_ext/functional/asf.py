@@ -47,8 +47,8 @@ class asf_mse_loss:  # noqa: N801 (lower case like snntorch.functional.mse_count
         tensor(0.1250)
 
     Reference:
-        H. Wu et al. Training spiking neural networks with accumulated spiking flow. AAAI 2021,
-        Eq. 5.
+        H. Wu, Y. Zhang, W. Weng, Y. Zhang, Z. Xiong, Z.-J. Zha, X. Sun, F. Wu. Training spiking
+        neural networks with accumulated spiking flow. AAAI 2021, Eq. 5.
     """
 
     def __init__(self, reduction: str = "mean") -> None:
@@ -111,7 +111,8 @@ def signed_poisson(x: torch.Tensor, num_steps: int, gain: float = 0.5,
         [[-1.0, -1.0, -1.0], [-1.0, -1.0, -1.0], [-1.0, -1.0, -1.0], [-1.0, -1.0, -1.0]]
 
     Reference:
-        H. Wu et al. Training spiking neural networks with accumulated spiking flow. AAAI 2021
+        H. Wu, Y. Zhang, W. Weng, Y. Zhang, Z. Xiong, Z.-J. Zha, X. Sun, F. Wu. Training spiking
+        neural networks with accumulated spiking flow. AAAI 2021
         (reference settings: rate :math:`x/2`).
     """
     num_steps = check_positive_int("num_steps", num_steps)

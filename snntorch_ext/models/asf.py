@@ -52,7 +52,8 @@ def asf_neuron(beta: float = 1.0, threshold: float = 1.0) -> snn.Leaky:
         0.75
 
     Reference:
-        H. Wu et al. Training spiking neural networks with accumulated spiking flow. AAAI 2021.
+        H. Wu, Y. Zhang, W. Weng, Y. Zhang, Z. Xiong, Z.-J. Zha, X. Sun, F. Wu. Training spiking
+        neural networks with accumulated spiking flow. AAAI 2021.
     """
     check_positive("threshold", threshold)
     return snn.Leaky(beta=beta, threshold=threshold, reset_mechanism="zero", init_hidden=True)
@@ -108,7 +109,8 @@ def asf_lenet(in_channels: int = 1, num_classes: int = 10, neuron: NeuronFactory
         Linear(in_features=200, out_features=10, bias=False)
 
     Reference:
-        H. Wu et al. Training spiking neural networks with accumulated spiking flow. AAAI 2021
+        H. Wu, Y. Zhang, W. Weng, Y. Zhang, Z. Xiong, Z.-J. Zha, X. Sun, F. Wu. Training spiking
+        neural networks with accumulated spiking flow. AAAI 2021
         (Fig. 3, the network of Lee et al. 2016).
     """
     for name, value in (("in_channels", in_channels), ("num_classes", num_classes),
@@ -169,7 +171,8 @@ def asf_vgg7(in_channels: int = 3, num_classes: int = 10, neuron: NeuronFactory 
         torch.Size([1, 10])
 
     Reference:
-        H. Wu et al. Training spiking neural networks with accumulated spiking flow. AAAI 2021
+        H. Wu, Y. Zhang, W. Weng, Y. Zhang, Z. Xiong, Z.-J. Zha, X. Sun, F. Wu. Training spiking
+        neural networks with accumulated spiking flow. AAAI 2021
         (Fig. 4, CIFAR-10).
     """
     for name, value in (("in_channels", in_channels), ("num_classes", num_classes),

@@ -46,7 +46,7 @@ def bpsta_neuron() -> BPSTALeaky:
         0.800000011920929
 
     Reference:
-        G. Shen, D. Zhao, Y. Zeng. Backpropagation with biologically plausible spatiotemporal
+        G. Shen, D. Zhao, Y. Zeng. Backpropagation with biologically plausible spatio-temporal
         adjustment for training deep spiking neural networks. Patterns 3(6):100522, 2022
         (arXiv:2110.08858).
     """
@@ -131,7 +131,7 @@ def bpsta_small(in_channels: int = 1, num_classes: int = 10, neuron: NeuronFacto
         >>> net = snx.models.bpsta_small(in_channels=1, num_classes=10)
 
     Reference:
-        G. Shen, D. Zhao, Y. Zeng. Backpropagation with biologically plausible spatiotemporal
+        G. Shen, D. Zhao, Y. Zeng. Backpropagation with biologically plausible spatio-temporal
         adjustment for training deep spiking neural networks. Patterns 3(6):100522, 2022
         (arXiv:2110.08858).
     """
@@ -161,7 +161,7 @@ def bpsta_middle(in_channels: int = 3, num_classes: int = 10, neuron: NeuronFact
         >>> net = snx.models.bpsta_middle(in_channels=3, num_classes=10)
 
     Reference:
-        G. Shen, D. Zhao, Y. Zeng. Backpropagation with biologically plausible spatiotemporal
+        G. Shen, D. Zhao, Y. Zeng. Backpropagation with biologically plausible spatio-temporal
         adjustment for training deep spiking neural networks. Patterns 3(6):100522, 2022
         (arXiv:2110.08858).
     """
@@ -198,7 +198,7 @@ def bpsta_large(in_channels: int = 2, num_classes: int = 10, neuron: NeuronFacto
         >>> net = snx.models.bpsta_large(in_channels=2, num_classes=11, size=64)
 
     Reference:
-        G. Shen, D. Zhao, Y. Zeng. Backpropagation with biologically plausible spatiotemporal
+        G. Shen, D. Zhao, Y. Zeng. Backpropagation with biologically plausible spatio-temporal
         adjustment for training deep spiking neural networks. Patterns 3(6):100522, 2022
         (arXiv:2110.08858).
     """

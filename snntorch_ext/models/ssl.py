@@ -25,7 +25,9 @@ NeuronFactory = Callable[[], nn.Module]
 
 
 def ssl_neuron() -> PSPLeaky:
-    r"""The paper's neuron with our defaults: ``PSPLeaky(tau_m=8, tau_s=4, threshold=1)``.
+    r"""The paper's neuron, our defaults: ``PSPLeaky(tau_m=8, tau_s=4, threshold=1)``.
+
+    The defaults follow TSSL-BP (our choice, see :ref:`design-ssl`).
 
     .. math::
 
@@ -179,7 +181,8 @@ def ssl_cifar10(in_channels: int = 3, num_classes: int = 10, neuron: NeuronFacto
     Reference:
         W. Zhang, P. Li. Temporal spike sequence learning via backpropagation for deep spiking
         neural networks (TSSL-BP). NeurIPS 2020. Spiking sequence label-based spatio-temporal
-        back-propagation algorithm for training deep spiking neural networks. JEIT, 2024.
+        back-propagation algorithm for training deep spiking neural networks. Journal of
+        Electronics & Information Technology (JEIT), 2024.
     """
     for name, value in (("in_channels", in_channels), ("num_classes", num_classes),
                         ("size", size)):

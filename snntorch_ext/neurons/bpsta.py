@@ -118,7 +118,7 @@ class BPSTALeaky(snn.Leaky):
         >>> baseline = snx.BPSTALeaky(spatial=False, temporal=False)   # STBP's rectangle
 
     Reference:
-        G. Shen, D. Zhao, Y. Zeng. Backpropagation with biologically plausible spatiotemporal
+        G. Shen, D. Zhao, Y. Zeng. Backpropagation with biologically plausible spatio-temporal
         adjustment for training deep spiking neural networks. Patterns 3(6):100522, 2022
         (arXiv:2110.08858).
     """

@@ -43,8 +43,8 @@ def psp_step(psp: torch.Tensor, spk: torch.Tensor, tau_s: float | torch.Tensor) 
 
     .. math:: a[t] = \Big(1 - \frac{1}{\tau_s}\Big)\, a[t-1] + \frac{o[t]}{\tau_s}
 
-    A pure function: :class:`PSPLeaky` calls it after every spike update. The PSP of a neuron
-    that fires at every step rises towards 1.
+    A pure function: :class:`~snntorch_ext.PSPLeaky` calls it after every spike update. The PSP
+    of a neuron that fires at every step rises towards 1.
 
     Example::
 
@@ -78,8 +78,8 @@ class PSPLeaky(snn.Leaky):
 
     with :math:`u[-1] = a[-1] = 0`. The membrane part is exactly
     ``snn.Leaky(beta=1 - 1/tau_m, reset_mechanism="zero")`` (``beta`` is set from ``tau_m``);
-    the PSP is :func:`psp_step`. The backward pass is ordinary BPTT through both recursions with
-    the surrogate ``spike_grad``: the paper's "PSP iteration factor"
+    the PSP is :func:`~snntorch_ext.neurons.psp_step`. The backward pass is ordinary BPTT through
+    both recursions with the surrogate ``spike_grad``: the paper's "PSP iteration factor"
     :math:`\hat\delta_t = \partial L/\partial a[t]` and "membrane iteration factor"
     :math:`\tilde\delta_t = \partial L/\partial u[t]` are what autograd computes,
 

@@ -5,7 +5,7 @@ from ._recipe import Recipe, percent
 
 ASF_PAPER = "Wu et al. 2021, AAAI (ASF: training SNNs with accumulated spiking flow)"
 
-_REFERENCE = {  # SPEC section 3, reference settings shared by every row
+_REFERENCE = {  # the reference settings shared by every row
     "num_steps": 100,
     "epochs": 125,
     "batch_size": 64,

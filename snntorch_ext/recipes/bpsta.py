@@ -1,6 +1,7 @@
 """BPSA + BPTA, Shen, Zhao, Zeng 2022: Tables 2-5 and 7 (accuracy), 8 (ablation), 9 (latency).
 
-Shared settings (the paper's "Experiment" section): LIF with beta 0.9, threshold 0.5,
+Shared settings (the paper's "Experiment" section; the rest is ours, see
+:ref:`design-bpsta`): LIF with beta 0.9, threshold 0.5,
 hard reset, alpha 0.8; AdamW lr 1e-3, weight decay 1e-4; 5 epochs of linear warm-up, then a
 cosine schedule; T = 16; 300 epochs; direct (repeated) input for static images; the loss is the
 mean squared error between the time-averaged voting output and the one-hot label.

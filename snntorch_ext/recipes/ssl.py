@@ -5,7 +5,7 @@ from ._recipe import Recipe, percent
 SSL_PAPER = ("Spiking sequence label-based spatio-temporal back-propagation algorithm for "
              "training deep spiking neural networks, JEIT 2024")
 
-_PSP_NEURON = {  # SPEC section 4 (after TSSL-BP); the surrogate is our choice (see PSPLeaky)
+_PSP_NEURON = {  # ours, after TSSL-BP; the surrogate too (see PSPLeaky)
     "neuron": "snntorch_ext:PSPLeaky",
     "neuron_kwargs": {"tau_m": 8.0, "tau_s": 4.0, "threshold": 1.0},
     "spike_grad": "snntorch_ext.surrogate:atan",

@@ -61,7 +61,6 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-
 import triton
 import triton.language as tl
 
