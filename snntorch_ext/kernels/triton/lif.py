@@ -48,7 +48,7 @@ Example::
     ...                                  None)                            # doctest: +SKIP
 
 Reference:
-    G. Shen, D. Zhao, Y. Zeng. Backpropagation with biologically plausible spatiotemporal
+    G. Shen, D. Zhao, Y. Zeng. Backpropagation with biologically plausible spatio-temporal
     adjustment for training deep spiking neural networks. Patterns 3(6):100522, 2022 (Eq. 2-4,
     9-10). L. Yang, F. Zhao, D. Zhao, Y. Zeng. Directly training temporal spiking neural network
     with sparse surrogate gradient. 2024 (Eq. 10-12). W. Fang et al. SpikingJelly: an
