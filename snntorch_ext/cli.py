@@ -5,11 +5,13 @@ Example::
     snntorch-ext list
     snntorch-ext train stbp-mnist --quick
     snntorch-ext train stbp-mnist --quick --resume
+    torchrun --nproc_per_node 2 -m snntorch_ext train stbp-mnist --quick --precision bf16
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -45,6 +47,10 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--download", action="store_true",
                        help="let torchvision/tonic download missing data sets")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    train.add_argument("--precision", default="32", choices=("32", "bf16", "fp16"),
+                       help="autocast precision: bf16 (CPU or CUDA) or fp16 (CUDA, with a loss "
+                            "scaler); default 32")
+    train.add_argument("--compile", action="store_true", help="train a torch.compile of the model")
     return parser
 
 
@@ -65,26 +71,37 @@ def _list() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (2 for bad input, 130 when interrupted)."""
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:
+        print("snntorch-ext: interrupted; finished epochs are saved in last.pt, "
+              "continue with --resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "list":
         _list()
         return 0
     from .engine import RunError, train
+    from .engine.errors import os_error_message
 
     try:
         summary = train(
             args.recipe, quick=args.quick, epochs=args.epochs, batch_size=args.batch_size,
             device=args.device, out=args.out, resume=args.resume, seed=args.seed,
             data_root=args.data_root, download=args.download, overwrite=args.overwrite,
-            progress=not args.no_progress,
+            progress=not args.no_progress, precision=args.precision, compile=args.compile,
         )
-    except (RunError, FileNotFoundError) as err:
-        print(f"snntorch-ext: error: {err}", file=sys.stderr)
+    except (RunError, OSError) as err:
+        message = os_error_message(err, "the run") if isinstance(err, OSError) else str(err)
+        rank = os.environ.get("RANK", "0")
+        where = "" if rank == "0" else f" (process {rank})"
+        print(f"snntorch-ext: error{where}: {message}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("snntorch-ext: interrupted; finished epochs are saved in last.pt, "
-              "continue with --resume", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    if os.environ.get("RANK", "0") != "0":
+        return 0  # under torchrun the first process reports
     print(f"{summary['recipe']}{' (quick)' if summary['quick'] else ''}: "
           f"test accuracy {summary['test_acc']:.4f} (best {summary['best_test_acc']:.4f}) after "
           f"{summary['epochs']} epochs, {summary['seconds']:.0f} s on {summary['device']}")

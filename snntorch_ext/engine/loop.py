@@ -82,13 +82,13 @@ def _check_finite(parts: Parts, epoch: int, batch: int, x: torch.Tensor, out: to
                    f"last finished epoch)")
 
 
-def _encode(parts: Parts, x: torch.Tensor) -> torch.Tensor:
+def _encode(parts: Parts, x: torch.Tensor, where: str) -> torch.Tensor:
     try:
         return parts.encode_batch(x)
     except RuntimeError:
         if x.is_floating_point() and not bool(_finite(x)):
-            raise RunError(f"{parts.recipe.name}: an input batch holds NaN or infinite values; "
-                           f"check the data set") from None
+            raise RunError(f"{parts.recipe.name} stopped in {where}: the input batch holds NaN "
+                           f"or infinite values; check the data set") from None
         raise
 
 
@@ -116,7 +116,7 @@ def train_one_epoch(parts: Parts, epoch: int) -> dict[str, float]:
                    disable=not parts.progress)
     for index, (x, labels) in enumerate(_read(batches, "training")):
         x, labels = x.to(device, non_blocking=True), labels.to(device, non_blocking=True)
-        encoded = _encode(parts, x)
+        encoded = _encode(parts, x, f"epoch {epoch + 1}, batch {index + 1}")
         with parts.precision.autocast():
             out = parts.train_model(encoded, labels)
             loss = parts.loss_fn(out, labels)
@@ -173,7 +173,7 @@ def evaluate(parts: Parts) -> dict[str, Any]:
           SynapticOps(model) as ops):
         for x, labels in _read(batches, "test"):
             x, labels = x.to(device, non_blocking=True), labels.to(device, non_blocking=True)
-            out = model(_encode(parts, x))
+            out = model(_encode(parts, x, "the evaluation"))
             sums[0] += (parts.predict(out).argmax(-1) == labels).sum()
             sums[1] += labels.numel()
     parts.dist.all_reduce_sum(sums)

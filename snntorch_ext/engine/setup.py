@@ -195,9 +195,12 @@ def open_data(recipe: Recipe, root: Path, download: bool) -> tuple[Dataset, Data
 
 
 def last_line(err: BaseException) -> str:
-    """The last non-empty line of an error (a DataLoader worker's error carries a traceback)."""
-    lines = [line for line in str(err).splitlines() if line.strip()]
-    return lines[-1].strip() if lines else type(err).__name__
+    """One line of an error: the last of a DataLoader worker's (which carries a traceback), or
+    the first of any other."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    if not lines:
+        return type(err).__name__
+    return lines[-1] if "Original Traceback" in str(err) else lines[0]
 
 
 class ShardedBatches(Sampler[list[int]]):
