@@ -1,5 +1,6 @@
 """``python tests/cli_tiny.py ARGS``: the command line, with the test recipes of tiny.py known.
 
+``$SNX_TEST_STOP_AFTER=K`` interrupts the run (as Ctrl-C does) once K epochs are saved.
 ``$SNX_TEST_FAULT`` makes writes fail as on a full disk (``enospc``) or a read-only folder
 (``eacces``), for the tests of the command line's messages.
 """
@@ -16,10 +17,22 @@ from tiny import RECIPES  # noqa: E402
 
 import snntorch_ext.engine.checkpoint as checkpoint  # noqa: E402
 import snntorch_ext.engine.setup as setup  # noqa: E402
+import snntorch_ext.engine.trainer as trainer  # noqa: E402
 from snntorch_ext.cli import main  # noqa: E402
 
 _get = setup.get
 setup.get = lambda name: RECIPES[name] if name in RECIPES else _get(name)
+
+stop_after = os.environ.get("SNX_TEST_STOP_AFTER")
+if stop_after:
+    _run_epoch = trainer._run_epoch
+
+    def stopping_run_epoch(parts, epoch, seed):
+        if epoch == int(stop_after):
+            raise KeyboardInterrupt
+        return _run_epoch(parts, epoch, seed)
+
+    trainer._run_epoch = stopping_run_epoch
 
 fault = os.environ.get("SNX_TEST_FAULT")
 if fault:

@@ -70,4 +70,8 @@ TINY_NAN_GRAD = dataclasses.replace(TINY, name="tiny-nan-grad", loss="tiny:nan_g
 TINY_EVENTS = dataclasses.replace(
     TINY, name="tiny-events", dataset="snntorch_ext.data:nmnist",
     dataset_kwargs={"cache": False, "size": 28}, encoder="snntorch_ext.functional:time_major")
-RECIPES = {r.name: r for r in (TINY, TINY_NAN, TINY_NAN_GRAD, TINY_EVENTS)}
+TINY_DDP = dataclasses.replace(  # deterministic: direct input, and TWO's counts to all-reduce
+    TINY, name="tiny-ddp", encoder="snntorch_ext.functional:direct",
+    decoder="snntorch_ext.decode:TWO", decoder_kwargs={"num_steps": 4, "beta": 0.5},
+    loss="torch.nn:CrossEntropyLoss", loss_kwargs={})
+RECIPES = {r.name: r for r in (TINY, TINY_NAN, TINY_NAN_GRAD, TINY_EVENTS, TINY_DDP)}
