@@ -1,8 +1,11 @@
 r"""Mixed precision (``torch.amp``) and ``torch.compile`` for a run, checked before it starts.
 
-``"bf16"`` and ``"fp16"`` run the forward pass under ``torch.autocast``; the weights, the
-optimiser and the neuron state of the rules stay float32. Only ``"fp16"`` scales the loss
-(``torch.amp.GradScaler``), because its small exponent range lets gradients underflow:
+``"bf16"`` and ``"fp16"`` run the forward pass under ``torch.autocast``: convolutions and
+linear layers compute in the low precision, while the weights, the optimiser and the spiking
+neurons stay float32 (our choice, see :ref:`design-engine`: a membrane potential summed over
+many steps in bfloat16's 8-bit mantissa would shift spikes, and BPSA's :math:`1/u` would lose
+precision). Only ``"fp16"`` scales the loss (``torch.amp.GradScaler``), because its small
+exponent range lets gradients underflow:
 
 .. math:: \tilde{L} = s L, \qquad g = \frac{1}{s} \nabla_\theta \tilde{L}
 """
@@ -15,6 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..utils import neurons
 from .errors import RunError
 
 __all__ = ["PRECISIONS", "Precision", "compile_network"]
@@ -71,6 +75,21 @@ class Precision:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if self.scaler is not None and state:
             self.scaler.load_state_dict(state)
+
+    def keep_neurons_float32(self, model: nn.Module) -> None:
+        """Make every spiking neuron of ``model`` take its input in float32 under autocast."""
+        if self.dtype is None:
+            return
+        for neuron in neurons(model):
+            neuron.register_forward_pre_hook(_inputs_to_float32)
+
+
+def _inputs_to_float32(module: nn.Module, args: tuple) -> tuple:
+    return tuple(a.float() if isinstance(a, torch.Tensor) and a.dtype in _LOW else a
+                 for a in args)
+
+
+_LOW = (torch.bfloat16, torch.float16)
 
 
 def compile_network(model: nn.Module) -> nn.Module:

@@ -309,6 +309,7 @@ def build_parts(recipe: Recipe, splits: tuple[Dataset, Dataset], dist: Dist,
     in_channels = encode(splits[0][0][0].unsqueeze(0), recipe.num_steps,
                          **recipe.encoder_kwargs).shape[2]
     model = build_model(recipe, in_channels).to(dist.device)
+    precision.keep_neurons_float32(model)
     optimizer = resolve(recipe.optimizer)(model.parameters(), **recipe.optimizer_kwargs)
     train_loader, test_loader = _loaders(recipe, splits, dist, seed)
     return Parts(
