@@ -204,13 +204,53 @@ def train(recipe: str | Recipe, *, quick: bool = False, epochs: int | None = Non
         dist.close()
 
 
+def _restore(parts: Parts, ckpt: dict[str, Any] | None, out: Path
+             ) -> tuple[list[dict[str, Any]], float]:
+    """Load ``last.pt`` into ``parts``; return its rows and best test accuracy."""
+    if ckpt is None:
+        return [], -1.0
+    restore(parts, ckpt, out / "last.pt")
+    return check_rows(ckpt, out / "last.pt")
+
+
+def _begin(folder: RunFolder, out: Path, overwrite: bool, run_info: dict[str, Any]) -> None:
+    """Set a replaced run aside and write ``run.json`` (first process only)."""
+    with _writing(out):
+        if overwrite:
+            folder.replace()
+        write_json(run_info, out / "run.json")
+
+
+def _checkpoint(parts: Parts, run_info: dict[str, Any], rows: list[dict[str, Any]],
+                best: float, evaluation: dict[str, Any]) -> dict[str, Any]:
+    """``last.pt``: all a resumed run needs, and all the outputs are rebuilt from."""
+    return {"format": 2, "recipe": parts.recipe.name, "config": run_info["config"],
+            "epoch": len(rows), "model": parts.model.state_dict(),
+            "optimizer": parts.optimizer.state_dict(), "scaler": parts.precision.state_dict(),
+            "best_test_acc": best, "rows": rows, "evaluation": evaluation,
+            "settings": {k: run_info[k] for k in ("device", "precision", "compile",
+                                                   "world_size")}}
+
+
+def _save(folder: RunFolder, out: Path, ckpt: dict[str, Any], improved: bool, quick: bool,
+          title: str) -> None:
+    """Write an epoch's files, ``last.pt`` last, then drop a replaced run (first process)."""
+    with _writing(out):
+        if improved:
+            save_atomic({"recipe": ckpt["recipe"], "epoch": ckpt["epoch"],
+                         "test_acc": ckpt["rows"][-1]["test_acc"], "model": ckpt["model"]},
+                        out / "best.pt")
+        _write_outputs(out, ckpt, quick, title)
+        save_atomic(ckpt, out / "last.pt")
+    folder.commit()
+
+
 def _train(recipe: Recipe, dist: Dist, out: Path, *, quick: bool, resume: bool, seed: int,
            data_root: str | os.PathLike | None, download: bool, overwrite: bool, progress: bool,
            callbacks: Sequence[EpochCallback], precision: str, compile: bool) -> dict[str, Any]:
     config = _config(recipe, quick, seed)
-    settings = {"device": str(dist.device), "precision": precision, "compile": compile,
-                "world_size": dist.world}
-    run_info = {"config": config, **settings, "versions": _versions()}
+    run_info = {"config": config, "device": str(dist.device), "precision": precision,
+                "compile": compile, "world_size": dist.world, "versions": _versions()}
     title = recipe.name + (" (quick)" if quick else "")
     with RunFolder(out) if dist.is_main else contextlib.nullcontext() as folder:
         ckpt = dist.from_main(lambda: folder.check(recipe.name, config, resume, overwrite))
@@ -218,39 +258,22 @@ def _train(recipe: Recipe, dist: Dist, out: Path, *, quick: bool, resume: bool, 
         splits = dist.main_first(lambda: open_data(recipe, root, download))
         parts = build_parts(recipe, splits, dist, Precision(precision, dist.device), compile,
                             seed, progress)
-        rows, best = [], -1.0
-        if ckpt is not None:
-            restore(parts, ckpt, out / "last.pt")
-            rows, best = check_rows(ckpt, out / "last.pt")
-            if len(rows) >= recipe.epochs:
-                return (_finish_again(out, ckpt, quick, title, run_info) if dist.is_main
-                        else _summary(ckpt, quick))
+        rows, best = _restore(parts, ckpt, out)
+        if len(rows) >= recipe.epochs:
+            return (_finish_again(out, ckpt, quick, title, run_info) if dist.is_main
+                    else _summary(ckpt, quick))
         if dist.is_main:
-            with _writing(out):
-                if overwrite:
-                    folder.replace()
-                write_json(run_info, out / "run.json")
+            _begin(folder, out, overwrite, run_info)
         bar = tqdm(range(len(rows), recipe.epochs), desc=recipe.name, initial=len(rows),
                    total=recipe.epochs, disable=not parts.progress)
         for epoch in bar:
             row, evaluation = _run_epoch(parts, epoch, seed)
             rows.append(row)
-            ckpt = {"format": 2, "recipe": recipe.name, "config": config, "epoch": epoch + 1,
-                    "model": parts.model.state_dict(), "optimizer": parts.optimizer.state_dict(),
-                    "scaler": parts.precision.state_dict(), "best_test_acc": max(best, row[
-                        "test_acc"]), "rows": rows, "evaluation": evaluation,
-                    "settings": settings}
+            ckpt = _checkpoint(parts, run_info, rows, max(best, row["test_acc"]), evaluation)
             if dist.is_main:
-                with _writing(out):
-                    if row["test_acc"] > best:
-                        save_atomic({"recipe": recipe.name, "epoch": epoch + 1,
-                                     "test_acc": row["test_acc"], "model": ckpt["model"]},
-                                    out / "best.pt")
-                    summary = _write_outputs(out, ckpt, quick, title)
-                    save_atomic(ckpt, out / "last.pt")
-                folder.commit()
+                _save(folder, out, ckpt, row["test_acc"] > best, quick, title)
             best = ckpt["best_test_acc"]
             bar.set_postfix(loss=f"{row['train_loss']:.4f}", test_acc=f"{row['test_acc']:.4f}")
             for callback in callbacks:
                 callback(epoch + 1, row)
-    return summary if dist.is_main else _summary(ckpt, quick)
+    return _summary(ckpt, quick)
