@@ -291,13 +291,20 @@ def _loaders(recipe: Recipe, splits: tuple[Dataset, Dataset], dist: Dist, seed: 
 
 
 def _wrap(model: Pipeline, dist: Dist, compile: bool) -> nn.Module:
-    """The module that trains: DDP over ``model`` (neuron state lives in buffers, so buffers
-    are not broadcast), compiled if asked."""
+    """The module that trains: DDP over ``model``, compiled if asked.
+
+    Neuron state (membrane potentials) lives in buffers, so buffers are not synchronised at
+    every forward pass; they are equal at the start, where every process built (or loaded) the
+    same model.
+    """
     wrapped: nn.Module = model
     if dist.world > 1:
         device_ids = [dist.device.index] if dist.device.type == "cuda" else None
-        wrapped = nn.parallel.DistributedDataParallel(model, device_ids=device_ids,
-                                                      broadcast_buffers=False)
+        ddp = nn.parallel.DistributedDataParallel
+        no_sync = ({"forward_sync_buffers": False}  # newer PyTorch's name
+                   if "forward_sync_buffers" in inspect.signature(ddp).parameters
+                   else {"broadcast_buffers": False})
+        wrapped = ddp(model, device_ids=device_ids, **no_sync)
     return compile_network(wrapped) if compile else wrapped
 
 
