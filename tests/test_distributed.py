@@ -2,15 +2,20 @@
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import snntorch as snn
 import torch
 from tiny import TINY_DDP
 
+import snntorch_ext as snx
 from snntorch_ext.engine import RunError, load_checkpoint, train
+from snntorch_ext.engine.dist import Dist
+from snntorch_ext.engine.setup import ShardedBatches
 
 CLI = Path(__file__).with_name("cli_tiny.py")
 REPO = Path(__file__).resolve().parents[1]
@@ -70,3 +75,51 @@ def test_fp16_on_the_cpu_is_refused(tmp_path):
     with pytest.raises(RunError, match="fp16 needs CUDA"):
         train(TINY_DDP, out=tmp_path / "r", device="cpu", precision="fp16")
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("size, batch, world", [(23, 6, 2), (20, 4, 4), (7, 6, 3)])
+def test_shards_cover_every_item_once_and_make_up_the_global_batches(size, batch, world):
+    test = [list(ShardedBatches(size, batch, Dist(rank=r, world=world), seed=None))
+            for r in range(world)]
+    assert sorted(i for shard in test for b in shard for i in b) == list(range(size))
+    single = list(ShardedBatches(size, batch, Dist(), seed=5))
+    train_shards = [ShardedBatches(size, batch, Dist(rank=r, world=world), seed=5)
+                    for r in range(world)]
+    steps = [list(s) for s in train_shards]
+    assert len({len(s) for s in steps}) == 1  # every process makes the same number of steps
+    for k, whole in enumerate(single[:len(steps[0])]):
+        assert sorted(i for s in steps for i in s[k]) == sorted(whole)
+
+
+def _asf_worker(rank, world, port, x, queue):
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    torch.distributed.init_process_group("gloo", rank=rank, world_size=world)
+    model = _asf_model()
+    model(x.chunk(world, dim=1)[rank])
+    queue.put((rank, model.ratios.tolist()))  # plain numbers: this process ends first
+    torch.distributed.destroy_process_group()
+
+
+def _asf_model():
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(6, 8), snn.Leaky(beta=1.0, init_hidden=True,
+                                                                reset_mechanism="subtract"),
+                              torch.nn.Linear(8, 3))
+    return snx.ASF(net, num_steps=5).train()
+
+
+def test_asf_ratios_are_summed_over_processes(tmp_path):
+    x = torch.rand(5, 8, 6, generator=torch.Generator().manual_seed(1)) * 2
+    expected = _asf_model()
+    expected(x)
+    context = torch.multiprocessing.get_context("spawn")
+    queue = context.SimpleQueue()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    torch.multiprocessing.start_processes(_asf_worker, args=(2, port, x, queue), nprocs=2,
+                                          start_method="spawn")
+    ratios = [queue.get() for _ in range(2)]
+    for _, value in ratios:
+        torch.testing.assert_close(torch.tensor(value), expected.ratios)
+    assert not torch.equal(expected.ratios, torch.ones_like(expected.ratios))
