@@ -151,6 +151,9 @@ class ASF(nn.Module):
     from the batch, :math:`\mathcal{S}^n \leftarrow (1 - m)\,\mathcal{S}^n + m\,
     \mathcal{S}^n_{\mathrm{batch}}` with :math:`m` = ``ratio_momentum`` and
     :math:`\mathcal{S}^n_{\mathrm{batch}}` from :func:`flow_ratio`; eval mode leaves it alone.
+    Under DistributedDataParallel (a ``torch.distributed`` process group of several processes)
+    the two sums of :func:`flow_ratio` run over the batches of all processes (an all-reduce in
+    every training forward), so every process holds the ratios of the global batch.
 
     **Backward** has no loop over time. ``y`` is the output of the *equivalent network*: the
     same synaptic modules applied once to spike counts (as rates :math:`\mathcal{FO}/T`, which
