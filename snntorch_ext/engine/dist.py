@@ -24,7 +24,14 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class Dist:
-    """This process's place in the run: ``rank`` of ``world`` processes, on ``device``."""
+    """This process's place in the run: ``rank`` of ``world`` processes, on ``device``.
+
+    Example::
+
+        >>> from snntorch_ext.engine.dist import Dist
+        >>> Dist().is_main, Dist(rank=1, world=2).is_main
+        (True, False)
+    """
 
     rank: int = 0
     world: int = 1

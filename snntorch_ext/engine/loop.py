@@ -18,7 +18,12 @@ __all__ = ["evaluate", "set_learning_rate", "train_one_epoch"]
 
 
 def set_learning_rate(parts: Parts, epoch: int) -> None:
-    r"""Set :math:`\eta_e = \eta_0 f(e)` in every parameter group for ``epoch`` (0-based)."""
+    r"""Set :math:`\eta_e = \eta_0 f(e)` in every parameter group for ``epoch`` (0-based).
+
+    Example::
+
+        >>> set_learning_rate(parts, epoch=0)  # doctest: +SKIP
+    """
     recipe = parts.recipe
     factor = lr_factor(recipe.schedule, recipe.schedule_kwargs, epoch, recipe.epochs)
     for group, base in zip(parts.optimizer.param_groups, parts.base_lrs, strict=True):
@@ -105,7 +110,17 @@ def _step_decoder(parts: Parts) -> None:
 
 
 def train_one_epoch(parts: Parts, epoch: int) -> dict[str, float]:
-    """Train one epoch; return the mean training loss and accuracy over all processes."""
+    r"""Train one epoch; return the mean training loss and accuracy over all processes.
+
+    Each process's loss is weighed by its share of the global batch :math:`B`,
+    :math:`L = \frac{W b_r}{B} \bar{L}_r`, so that DistributedDataParallel's mean over the
+    :math:`W` processes is the mean over the global batch even when the last batch splits
+    unevenly.
+
+    Example::
+
+        >>> row = train_one_epoch(parts, epoch=0)  # doctest: +SKIP
+    """
     device, world = parts.device, parts.dist.world
     sampler = parts.train_loader.batch_sampler
     sampler.set_epoch(epoch)
@@ -164,6 +179,11 @@ def evaluate(parts: Parts) -> dict[str, Any]:
     """Evaluate the bare model on the test split, each item once over all processes.
 
     Returns the accuracy, the overall and per-layer firing rates, and the energy estimate.
+
+    Example::
+
+        >>> evaluate(parts)["test_acc"]  # doctest: +SKIP
+        0.95
     """
     model, device, recipe = parts.model, parts.device, parts.recipe
     model.eval()

@@ -96,6 +96,12 @@ def compile_network(model: nn.Module) -> nn.Module:
     """``torch.compile(model)``, or a :class:`RunError` if this PyTorch has no ``compile``.
 
     The compiled module shares its parameters with ``model``, so checkpoints stay the same.
+
+    Example::
+
+        >>> import torch
+        >>> from snntorch_ext.engine.precision import compile_network
+        >>> fast = compile_network(torch.nn.Linear(2, 2))  # doctest: +SKIP
     """
     version = tuple(int(part) for part in torch.__version__.split(".")[:2] if part.isdigit())
     if not hasattr(torch, "compile") or version < (2, 0):

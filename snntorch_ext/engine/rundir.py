@@ -26,12 +26,25 @@ def _is_temporary(path: Path) -> bool:
 
 
 def note(message: str) -> None:
-    """Tell the user something that is not an error (on standard error)."""
+    """Tell the user something that is not an error (on standard error).
+
+    Example::
+
+        >>> from snntorch_ext.engine.rundir import note
+        >>> note("starting a new run")  # prints to stderr: snntorch-ext: note: starting ...
+    """
     print(f"snntorch-ext: note: {message}", file=sys.stderr)
 
 
 def differences(old: Any, new: Any, prefix: str = "") -> list[str]:
-    """The dotted keys whose values differ between two nested dictionaries."""
+    """The dotted keys whose values differ between two nested dictionaries.
+
+    Example::
+
+        >>> from snntorch_ext.engine.rundir import differences
+        >>> differences({"recipe": {"epochs": 1, "T": 4}}, {"recipe": {"epochs": 3, "T": 4}})
+        ['recipe.epochs']
+    """
     if not (isinstance(old, dict) and isinstance(new, dict)):
         return [prefix.rstrip(".") or "(all)"] if old != new else []
     diffs = []
@@ -63,6 +76,17 @@ class RunFolder:
     refused with the process id of the first. Temporary files of a killed run are removed, and
     a run left half-replaced by ``overwrite`` is put back. Leaving unlocks, and removes the
     folder again if this run created it and wrote nothing into it.
+
+    Example::
+
+        >>> import tempfile, pathlib
+        >>> from snntorch_ext.engine.rundir import RunFolder
+        >>> out = pathlib.Path(tempfile.mkdtemp()) / "run"
+        >>> with RunFolder(out) as folder:
+        ...     folder.check("stbp-mnist", {}, resume=False, overwrite=False) is None
+        True
+        >>> out.exists()  # created, nothing written: removed again
+        False
     """
 
     def __init__(self, out: Path) -> None:

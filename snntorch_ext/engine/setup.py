@@ -72,12 +72,28 @@ def default_data_root() -> Path:
 
 
 def stable_seed(*parts: int | str) -> int:
-    """A seed from ``parts`` that is the same in every process (unlike ``hash`` of a string)."""
+    """A seed from ``parts`` that is the same in every process (unlike ``hash`` of a string).
+
+    Example::
+
+        >>> from snntorch_ext.engine.setup import stable_seed
+        >>> stable_seed(0, 3, "shuffle") == stable_seed(0, 3, "shuffle")
+        True
+    """
     return int.from_bytes(hashlib.sha256(repr(parts).encode()).digest()[:4], "little")
 
 
 def seed_everything(*parts: int | str) -> None:
-    """Seed Python's, NumPy's and PyTorch's generators from :func:`stable_seed` of ``parts``."""
+    """Seed Python's, NumPy's and PyTorch's generators from :func:`stable_seed` of ``parts``.
+
+    Example::
+
+        >>> import torch
+        >>> from snntorch_ext.engine.setup import seed_everything
+        >>> seed_everything(0, 1); a = torch.rand(1)
+        >>> seed_everything(0, 1); bool(torch.rand(1) == a)
+        True
+    """
     seed = stable_seed(*parts)
     random.seed(seed)
     np.random.seed(seed)
@@ -86,7 +102,14 @@ def seed_everything(*parts: int | str) -> None:
 
 def resolve_recipe(recipe: str | Recipe, quick: bool, epochs: int | None,
                    batch_size: int | None) -> Recipe:
-    """The recipe to run: looked up by name, its quick variant if asked, with overrides."""
+    """The recipe to run: looked up by name, its quick variant if asked, with overrides.
+
+    Example::
+
+        >>> from snntorch_ext.engine.setup import resolve_recipe
+        >>> resolve_recipe("stbp-mnist", quick=True, epochs=2, batch_size=None).epochs
+        2
+    """
     if isinstance(recipe, str):
         try:
             recipe = get(recipe)
@@ -210,6 +233,13 @@ class ShardedBatches(Sampler[list[int]]):
     seeded by ``(seed, epoch)``, or the identity for the test split); process :math:`r` of
     :math:`W` takes the items :math:`r, r + W, \dots` of each slice, so the union of the
     processes' batches is the batch a single process would see.
+
+    Example::
+
+        >>> from snntorch_ext.engine.dist import Dist
+        >>> from snntorch_ext.engine.setup import ShardedBatches
+        >>> list(ShardedBatches(5, 4, Dist(rank=1, world=2), seed=None))
+        [[1, 3]]
     """
 
     def __init__(self, size: int, batch_size: int, dist: Dist, seed: int | None) -> None:
@@ -250,7 +280,13 @@ class ShardedBatches(Sampler[list[int]]):
 @dataclass
 class Parts:
     """Everything one run trains with; ``model`` is the bare model, ``train_model`` may wrap it
-    (``torch.compile``, DistributedDataParallel)."""
+    (``torch.compile``, DistributedDataParallel).
+
+    Example::
+
+        >>> from snntorch_ext.engine.setup import build_parts  # doctest: +SKIP
+        >>> parts = build_parts(recipe, splits, dist, precision, False, 0, False)  # doctest: +SKIP
+    """
 
     recipe: Recipe
     model: Pipeline
@@ -310,7 +346,12 @@ def _wrap(model: Pipeline, dist: Dist, compile: bool) -> nn.Module:
 
 def build_parts(recipe: Recipe, splits: tuple[Dataset, Dataset], dist: Dist,
                 precision: Precision, compile: bool, seed: int, progress: bool) -> Parts:
-    """Build the model (seeded), optimiser, loss, loaders and training wrapper of a run."""
+    """Build the model (seeded), optimiser, loss, loaders and training wrapper of a run.
+
+    Example::
+
+        >>> parts = build_parts(recipe, data, Dist(), precision, False, 0, True)  # doctest: +SKIP
+    """
     seed_everything(seed)
     encode = resolve(recipe.encoder)
     in_channels = encode(splits[0][0][0].unsqueeze(0), recipe.num_steps,
