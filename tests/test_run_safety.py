@@ -195,6 +195,12 @@ def test_idx_labels_out_of_range_are_found_when_the_data_opens(copied_data, tmp_
     _assert_clean_exit_2(code, err, "labels outside 0..9", "42")
 
 
+def test_a_label_out_of_range_in_a_data_set_without_targets(tmp_path, data_root):
+    recipe = dataclasses.replace(TINY, dataset="tiny:tiny_bad_label")
+    with pytest.raises(RunError, match=r"training data holds a label outside 0\.\.9 \(12\)"):
+        train(recipe, out=tmp_path / "run", data_root=data_root, progress=False)
+
+
 def _write_nmnist(root, truncate):
     rng = np.random.default_rng(0)
     dtype = np.dtype([("x", np.int64), ("y", np.int64), ("p", np.int64), ("t", np.int64)])

@@ -65,6 +65,25 @@ def nan_gradient_loss(**kwargs):
     return lambda out, labels: mse(out, labels) + (out.sum() * 0).sqrt()
 
 
+class _NoTargets(Dataset):
+    """The first 60 digits without a ``targets`` attribute; digit 37 has label 12."""
+
+    def __init__(self, data: Dataset) -> None:
+        self.data = data
+
+    def __len__(self) -> int:
+        return 60
+
+    def __getitem__(self, index):
+        x, label = self.data[index]
+        return x, 12 if index == 37 else label
+
+
+def tiny_bad_label(root, train: bool = True, download: bool = False) -> Dataset:
+    """A data set whose labels can only be checked item by item (no ``targets``)."""
+    return _NoTargets(tiny_mnist(root, train, download))
+
+
 TINY_NAN = dataclasses.replace(TINY, name="tiny-nan", dataset="tiny:tiny_mnist_nan_if_env")
 TINY_NAN_GRAD = dataclasses.replace(TINY, name="tiny-nan-grad", loss="tiny:nan_gradient_loss")
 TINY_EVENTS = dataclasses.replace(

@@ -30,17 +30,23 @@ def set_learning_rate(parts: Parts, epoch: int) -> None:
         group["lr"] = base * factor
 
 
-def _read(batches: Iterable, split: str) -> Iterator:
-    """Iterate ``batches``; an unreadable item stops the run with a one-line message."""
+def _read(batches: Iterable, split: str, num_classes: int) -> Iterator:
+    """Iterate ``batches``; an unreadable item or a label out of range stops the run with a
+    one-line message (labels are checked on the host, before they reach the device)."""
     iterator = iter(batches)
     while True:
         try:
-            batch = next(iterator)
+            x, labels = next(iterator)
         except StopIteration:
             return
         except DATA_ERRORS as err:
             raise RunError(f"cannot read the {split} data: {last_line(err)}") from None
-        yield batch
+        low, high = (int(labels.min()), int(labels.max())) if labels.numel() else (0, 0)
+        if low < 0 or high >= num_classes:
+            raise RunError(f"the {split} data holds a label outside 0..{num_classes - 1} "
+                           f"({low if low < 0 else high}); its files are corrupt or belong to "
+                           f"another data set")
+        yield x, labels
 
 
 def _finite(tensor: torch.Tensor) -> torch.Tensor:
@@ -129,7 +135,7 @@ def train_one_epoch(parts: Parts, epoch: int) -> dict[str, float]:
     sums = torch.zeros(3, dtype=torch.float64, device=device)  # loss * n, correct, seen
     batches = tqdm(parts.train_loader, desc=f"epoch {epoch + 1}", leave=False,
                    disable=not parts.progress)
-    for index, (x, labels) in enumerate(_read(batches, "training")):
+    for index, (x, labels) in enumerate(_read(batches, "training", parts.recipe.num_classes)):
         x, labels = x.to(device, non_blocking=True), labels.to(device, non_blocking=True)
         encoded = _encode(parts, x, f"epoch {epoch + 1}, batch {index + 1}")
         with parts.precision.autocast():
@@ -191,7 +197,7 @@ def evaluate(parts: Parts) -> dict[str, Any]:
     batches = tqdm(parts.test_loader, desc="test", leave=False, disable=not parts.progress)
     with (torch.no_grad(), parts.precision.autocast(), FiringRates(model) as rates,
           SynapticOps(model) as ops):
-        for x, labels in _read(batches, "test"):
+        for x, labels in _read(batches, "test", recipe.num_classes):
             x, labels = x.to(device, non_blocking=True), labels.to(device, non_blocking=True)
             out = model(_encode(parts, x, "the evaluation"))
             sums[0] += (parts.predict(out).argmax(-1) == labels).sum()

@@ -172,6 +172,15 @@ def _targets(data: Dataset) -> list[int] | None:
     return list(np.asarray(targets).tolist())
 
 
+def _as_int(label: Any) -> Any:
+    """An integer label as ``int`` (also a 0-dim integer tensor or a NumPy integer)."""
+    if isinstance(label, torch.Tensor) and label.dim() == 0 and not label.is_floating_point():
+        return int(label)
+    if isinstance(label, np.integer):
+        return int(label)
+    return label
+
+
 def _check_data(data: Dataset, split: str, recipe: Recipe) -> torch.Size:
     """Check labels and the item shape once, when the data set is opened; return the shape."""
     where = f"the {split} split of {recipe.dataset}"
@@ -182,7 +191,7 @@ def _check_data(data: Dataset, split: str, recipe: Recipe) -> torch.Size:
             and isinstance(item[0], torch.Tensor)):
         raise RunError(f"{where} must give (tensor, label) pairs, got {type(item).__name__}")
     targets = _targets(data)
-    labels = targets if targets is not None else [item[1]]
+    labels = [_as_int(t) for t in (targets if targets is not None else [item[1]])]
     bad = [t for t in labels if not isinstance(t, int) or not 0 <= t < recipe.num_classes]
     if bad:
         raise RunError(f"{where} holds labels outside 0..{recipe.num_classes - 1} (e.g. "
