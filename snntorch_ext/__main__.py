@@ -1,5 +1,5 @@
 """``python -m snntorch_ext`` runs the command line (see :mod:`snntorch_ext.cli`)."""
 
-from .cli import main
+from .cli import run
 
-raise SystemExit(main())
+run()

@@ -12,15 +12,20 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
+from typing import Any
 
 from .recipes import all_recipes
 
-__all__ = ["main"]
+__all__ = ["main", "run"]
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+INTERRUPTED = ("snntorch-ext: interrupted; finished epochs are saved in last.pt, continue with "
+               "--resume")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -71,15 +76,72 @@ def _list() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (2 for bad input, 130 when interrupted)."""
+    interrupts = _Interrupts()
     try:
-        return _main(argv)
-    except KeyboardInterrupt:
-        print("snntorch-ext: interrupted; finished epochs are saved in last.pt, "
-              "continue with --resume", file=sys.stderr)
+        return _main(argv, interrupts)
+    except BaseException:
+        if not interrupts.seen and not isinstance(sys.exc_info()[1], KeyboardInterrupt):
+            raise
+        print(INTERRUPTED, file=sys.stderr)
         return EXIT_INTERRUPTED
+    finally:
+        interrupts.restore()
 
 
-def _main(argv: Sequence[str] | None) -> int:
+def run() -> None:
+    """The ``snntorch-ext`` program: :func:`main` with the process's arguments, then exit.
+
+    After Ctrl-C the process ends at once with code 130: Python would otherwise turn an
+    interrupt that a library met while importing into death by SIGINT at shutdown.
+    """
+    code = main()
+    if code == EXIT_INTERRUPTED:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    raise SystemExit(code)
+
+
+class _Interrupts:
+    """Make Ctrl-C end the program with code 130, always.
+
+    A library may swallow the KeyboardInterrupt (PyTorch does while it imports NumPy), so the
+    first Ctrl-C also starts a timer: if the program has not ended :data:`GRACE` seconds later,
+    it prints the message and exits at once. Finished epochs are safe either way (checkpoints
+    are written atomically; a later run cleans up after this one).
+    """
+
+    GRACE = 3.0
+
+    def __init__(self) -> None:
+        self.seen = False
+        self._previous = None
+        self._timer: threading.Timer | None = None
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.seen = True
+        if self._timer is None:
+            self._timer = threading.Timer(self.GRACE, _exit_interrupted)
+            self._timer.daemon = True
+            self._timer.start()
+        raise KeyboardInterrupt
+
+    def restore(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def _exit_interrupted() -> None:
+    print(INTERRUPTED, file=sys.stderr)
+    sys.stderr.flush()
+    os._exit(EXIT_INTERRUPTED)
+
+
+def _main(argv: Sequence[str] | None, interrupts: _Interrupts) -> int:
     args = _parser().parse_args(argv)
     if args.command == "list":
         _list()
@@ -95,6 +157,8 @@ def _main(argv: Sequence[str] | None) -> int:
             progress=not args.no_progress, precision=args.precision, compile=args.compile,
         )
     except (RunError, OSError) as err:
+        if interrupts.seen:
+            raise KeyboardInterrupt from None
         message = os_error_message(err, "the run") if isinstance(err, OSError) else str(err)
         rank = os.environ.get("RANK", "0")
         where = "" if rank == "0" else f" (process {rank})"

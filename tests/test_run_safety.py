@@ -258,7 +258,7 @@ def test_checkpoint_without_rows(finished_run, data_root):
     _assert_clean_exit_2(code, err, "lacks rows", "--overwrite")
 
 
-@pytest.mark.parametrize("delay", [1.0, 3.0])  # in the imports, then in the set-up
+@pytest.mark.parametrize("delay", [1.0, 2.0, 3.0])  # in the imports, then in the set-up
 def test_ctrl_c_in_the_first_seconds(tmp_path, delay):
     environ = {**os.environ, "PYTHONPATH": str(REPO)}
     process = subprocess.Popen(

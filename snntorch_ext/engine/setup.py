@@ -124,15 +124,23 @@ def resolve_recipe(recipe: str | Recipe, quick: bool, epochs: int | None,
     return dataclasses.replace(recipe, **overrides)
 
 
+def _part(path: str) -> Any:
+    """A recipe's part from its import path; one that cannot be imported is a RunError."""
+    try:
+        return resolve(path)
+    except ValueError as err:
+        raise RunError(f"{err}; is its package installed?") from None
+
+
 def _neuron_factory(recipe: Recipe) -> Callable[[], nn.Module] | None:
     if recipe.neuron is None:
         return None
-    neuron_cls = resolve(recipe.neuron)
+    neuron_cls = _part(recipe.neuron)
 
     def make() -> nn.Module:
         kwargs = dict(recipe.neuron_kwargs)
         if recipe.spike_grad is not None:
-            kwargs["spike_grad"] = resolve(recipe.spike_grad)(**recipe.spike_grad_kwargs)
+            kwargs["spike_grad"] = _part(recipe.spike_grad)(**recipe.spike_grad_kwargs)
         return neuron_cls(init_hidden=True, **kwargs)
 
     return make
@@ -150,11 +158,11 @@ def build_model(recipe: Recipe, in_channels: int) -> Pipeline:
     neuron = _neuron_factory(recipe)
     if neuron is not None:
         kwargs["neuron"] = neuron
-    network = resolve(recipe.network)(in_channels, recipe.num_classes, **kwargs)
+    network = _part(recipe.network)(in_channels, recipe.num_classes, **kwargs)
     if recipe.wrapper is not None:
-        network = resolve(recipe.wrapper)(network, num_steps=recipe.num_steps,
+        network = _part(recipe.wrapper)(network, num_steps=recipe.num_steps,
                                           **recipe.wrapper_kwargs)
-    decoder = resolve(recipe.decoder)(**recipe.decoder_kwargs) if recipe.decoder else None
+    decoder = _part(recipe.decoder)(**recipe.decoder_kwargs) if recipe.decoder else None
     return Pipeline(network, decoder)
 
 
@@ -205,7 +213,7 @@ def open_data(recipe: Recipe, root: Path, download: bool) -> tuple[Dataset, Data
     if root.exists() and not root.is_dir():
         raise RunError(f"--data-root {root} is a file, not a folder; give the folder that "
                        f"holds (or will hold) the data")
-    factory = resolve(recipe.dataset)
+    factory = _part(recipe.dataset)
     kwargs = dict(recipe.dataset_kwargs)
     if "num_steps" in inspect.signature(factory).parameters:
         kwargs["num_steps"] = recipe.num_steps
@@ -362,17 +370,17 @@ def build_parts(recipe: Recipe, splits: tuple[Dataset, Dataset], dist: Dist,
         >>> parts = build_parts(recipe, data, Dist(), precision, False, 0, True)  # doctest: +SKIP
     """
     seed_everything(seed)
-    encode = resolve(recipe.encoder)
+    encode = _part(recipe.encoder)
     in_channels = encode(splits[0][0][0].unsqueeze(0), recipe.num_steps,
                          **recipe.encoder_kwargs).shape[2]
     model = build_model(recipe, in_channels).to(dist.device)
     precision.keep_neurons_float32(model)
-    optimizer = resolve(recipe.optimizer)(model.parameters(), **recipe.optimizer_kwargs)
+    optimizer = _part(recipe.optimizer)(model.parameters(), **recipe.optimizer_kwargs)
     train_loader, test_loader = _loaders(recipe, splits, dist, seed)
     return Parts(
         recipe=recipe, model=model, train_model=_wrap(model, dist, compile),
         optimizer=optimizer, base_lrs=[group["lr"] for group in optimizer.param_groups],
-        loss_fn=resolve(recipe.loss)(**recipe.loss_kwargs), predict=resolve(recipe.predict),
+        loss_fn=_part(recipe.loss)(**recipe.loss_kwargs), predict=_part(recipe.predict),
         encode=encode, train_loader=train_loader, test_loader=test_loader, dist=dist,
         precision=precision, progress=progress and dist.is_main)
 
