@@ -86,11 +86,29 @@ def flow_ratio(fi: torch.Tensor, fo: torch.Tensor) -> torch.Tensor:
         H. Wu, Y. Zhang, W. Weng, Y. Zhang, Z. Xiong, Z.-J. Zha, X. Sun, F. Wu. Training spiking
         neural networks with accumulated spiking flow. AAAI 2021.
     """
+    total_in, total_out = _flow_sums(fi, fo)
+    return _ratio(total_in, total_out)
+
+
+def _flow_sums(fi: torch.Tensor, fo: torch.Tensor) -> torch.Tensor:
+    """``[sum_A FI, sum_A FO]`` of one layer, the two sums of :func:`flow_ratio`."""
     kept = (fi >= fo).to(fi.dtype)
-    total_in = (fi * kept).sum()
-    total_out = (fo * kept).sum()
+    return torch.stack([(fi * kept).sum(), (fo * kept).sum()])
+
+
+def _ratio(total_in: torch.Tensor, total_out: torch.Tensor) -> torch.Tensor:
     return torch.where(total_in < RATIO_GUARD, torch.ones_like(total_in),
                        total_out / total_in.clamp_min(RATIO_GUARD))
+
+
+def _batch_ratios(flows: list[tuple[torch.Tensor, torch.Tensor]]) -> torch.Tensor:
+    """Every layer's batch ratio; with several processes (DistributedDataParallel) the sums
+    run over the batches of all of them, so every process updates the same ratios."""
+    sums = torch.stack([_flow_sums(fi, fo) for fi, fo in flows])
+    if torch.distributed.is_available() and torch.distributed.is_initialized() \
+            and torch.distributed.get_world_size() > 1:
+        torch.distributed.all_reduce(sums)
+    return _ratio(sums[:, 0], sums[:, 1])
 
 
 class _FlowNode(torch.autograd.Function):
@@ -130,7 +148,10 @@ class ASF(nn.Module):
     from the batch, :math:`\mathcal{S}^n \leftarrow (1 - m)\,\mathcal{S}^n + m\,
     \mathcal{S}^n_{\mathrm{batch}}` with :math:`m` = ``ratio_momentum`` and
     :math:`\mathcal{S}^n_{\mathrm{batch}}` from :func:`~snntorch_ext.asf.flow_ratio`; eval mode
-    leaves it alone.
+    leaves it alone. Under DistributedDataParallel (a ``torch.distributed`` process group of
+    several processes) the two sums of :func:`~snntorch_ext.asf.flow_ratio` run over the batches
+    of all processes (an all-reduce in every training forward), so every process holds the
+    ratios of the global batch.
 
     **Backward** has no loop over time. ``y`` is the output of the *equivalent network*: the
     same synaptic modules applied once to spike counts (as rates :math:`\mathcal{FO}/T`, which
@@ -220,7 +241,7 @@ class ASF(nn.Module):
         with torch.no_grad():
             flows, potential = self._simulate(x)
             if self.training and flows:
-                batch = torch.stack([flow_ratio(fi, fo) for fi, fo in flows]).to(self.ratios)
+                batch = _batch_ratios(flows).to(self.ratios)
                 self.ratios.mul_(1 - self.ratio_momentum).add_(self.ratio_momentum * batch)
         scale = self.num_steps * self.output_threshold
         if not torch.is_grad_enabled():

@@ -10,24 +10,31 @@ Example::
     snntorch-ext bench --quick
     snntorch-ext train stbp-mnist --quick --seeds 0,1,2 --out runs/stbp-seeds
     snntorch-ext report runs
+    torchrun --nproc_per_node 2 -m snntorch_ext train stbp-mnist --quick --precision bf16
 """
 
 from __future__ import annotations
 
 import argparse
 import difflib
+import os
 import re
 import shutil
+import signal
 import sys
 import textwrap
+import threading
 from collections.abc import Sequence
+from typing import Any
 
 from .recipes import all_recipes
 
-__all__ = ["main"]
+__all__ = ["main", "run"]
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
+INTERRUPTED = ("snntorch-ext: interrupted; finished epochs are saved in last.pt, continue with "
+               "--resume")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -62,6 +69,10 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--download", action="store_true",
                        help="let torchvision/tonic download missing data sets")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bars")
+    train.add_argument("--precision", default="32", choices=("32", "bf16", "fp16"),
+                       help="autocast precision: bf16 (CPU or CUDA) or fp16 (CUDA, with a loss "
+                            "scaler); default 32")
+    train.add_argument("--compile", action="store_true", help="train a torch.compile of the model")
     bench = commands.add_parser("bench", help="time our neurons and training steps against "
                                               "snnTorch's (see snntorch_ext.bench)")
     from .bench import add_arguments
@@ -156,6 +167,72 @@ def _show(name: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (2 for bad input, 130 when interrupted)."""
+    interrupts = _Interrupts()
+    try:
+        return _main(argv, interrupts)
+    except BaseException:
+        if not interrupts.seen and not isinstance(sys.exc_info()[1], KeyboardInterrupt):
+            raise
+        print(INTERRUPTED, file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        interrupts.restore()
+
+
+def run() -> None:
+    """The ``snntorch-ext`` program: :func:`main` with the process's arguments, then exit.
+
+    After Ctrl-C the process ends at once with code 130: Python would otherwise turn an
+    interrupt that a library met while importing into death by SIGINT at shutdown.
+    """
+    code = main()
+    if code == EXIT_INTERRUPTED:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    raise SystemExit(code)
+
+
+class _Interrupts:
+    """Make Ctrl-C end the program with code 130, always.
+
+    A library may swallow the KeyboardInterrupt (PyTorch does while it imports NumPy), so the
+    first Ctrl-C also starts a timer: if the program has not ended :data:`GRACE` seconds later,
+    it prints the message and exits at once. Finished epochs are safe either way (checkpoints
+    are written atomically; a later run cleans up after this one).
+    """
+
+    GRACE = 3.0
+
+    def __init__(self) -> None:
+        self.seen = False
+        self._previous = None
+        self._timer: threading.Timer | None = None
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+
+    def _handle(self, signum: int, frame: Any) -> None:
+        self.seen = True
+        if self._timer is None:
+            self._timer = threading.Timer(self.GRACE, _exit_interrupted)
+            self._timer.daemon = True
+            self._timer.start()
+        raise KeyboardInterrupt
+
+    def restore(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def _exit_interrupted() -> None:
+    print(INTERRUPTED, file=sys.stderr)
+    sys.stderr.flush()
+    os._exit(EXIT_INTERRUPTED)
+
+
+def _main(argv: Sequence[str] | None, interrupts: _Interrupts) -> int:
     args = _parser().parse_args(argv)
     if args.command == "list":
         return _list(args.filter)
@@ -170,6 +247,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return report_command(args) if args.command == "report" else seeds_command(args)
     from .engine import RunError, train
+    from .engine.errors import os_error_message
 
     try:
         summary = train(
@@ -177,15 +255,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             device=args.device, out=args.out, resume=args.resume,
             seed=0 if args.seed is None else args.seed,
             data_root=args.data_root, download=args.download, overwrite=args.overwrite,
-            progress=not args.no_progress,
+            progress=not args.no_progress, precision=args.precision, compile=args.compile,
         )
-    except (RunError, FileNotFoundError) as err:
-        print(f"snntorch-ext: error: {err}", file=sys.stderr)
+    except (RunError, OSError) as err:
+        if interrupts.seen:
+            raise KeyboardInterrupt from None
+        message = os_error_message(err, "the run") if isinstance(err, OSError) else str(err)
+        rank = os.environ.get("RANK", "0")
+        where = "" if rank == "0" else f" (process {rank})"
+        print(f"snntorch-ext: error{where}: {message}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("snntorch-ext: interrupted; finished epochs are saved in last.pt, "
-              "continue with --resume", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    if os.environ.get("RANK", "0") != "0":
+        return 0  # under torchrun the first process reports
     print(f"{summary['recipe']}{' (quick)' if summary['quick'] else ''}: "
           f"test accuracy {summary['test_acc']:.4f} (best {summary['best_test_acc']:.4f}) after "
           f"{summary['epochs']} epochs, {summary['seconds']:.0f} s on {summary['device']}")

@@ -8,8 +8,10 @@ Example::
 
 from .cache import cached_train, code_version, default_cache_root, run_key
 from .checkpoint import load_checkpoint, save_atomic
+from .errors import RunError
 from .schedule import lr_factor
-from .trainer import Pipeline, RunError, build_model, default_data_root, train
+from .setup import Pipeline, build_model, default_data_root
+from .trainer import train
 
 __all__ = ["Pipeline", "RunError", "build_model", "cached_train", "code_version",
            "default_cache_root", "default_data_root", "load_checkpoint", "lr_factor", "run_key",

@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 import pickle
 import zipfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import torch
 
-__all__ = ["load_checkpoint", "save_atomic"]
+__all__ = ["LAST_KEYS", "load_checkpoint", "save_atomic"]
+
+LAST_KEYS = ("recipe", "config", "epoch", "model", "optimizer", "best_test_acc", "rows")
+"""The entries of ``last.pt`` that a resumed run reads."""
 
 
 def save_atomic(obj: Any, path: str | os.PathLike) -> None:
@@ -32,8 +36,12 @@ def save_atomic(obj: Any, path: str | os.PathLike) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
-    """Load a checkpoint with ``weights_only=True``; an unreadable file is a ValueError naming it.
+def load_checkpoint(path: str | os.PathLike, keys: Iterable[str] = ("model", "recipe")
+                    ) -> dict[str, Any]:
+    """Load a checkpoint with ``weights_only=True``; a file that is not one is a ValueError.
+
+    Nothing in the file is run: a file that needs more than tensors and plain containers to
+    load is refused, as is a dictionary without every entry of ``keys``.
 
     Example::
 
@@ -43,7 +51,13 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     try:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except (OSError, RuntimeError, EOFError, pickle.UnpicklingError, zipfile.BadZipFile) as err:
-        raise ValueError(f"checkpoint {path} is unreadable ({type(err).__name__}: {err})") from None
-    if not isinstance(ckpt, dict) or "model" not in ckpt or "recipe" not in ckpt:
-        raise ValueError(f"checkpoint {path} is not a snntorch-ext checkpoint")
+        raise ValueError(f"checkpoint {path} is unreadable: it is not a checkpoint of "
+                         f"snntorch-ext or it is damaged ({type(err).__name__}); nothing in it "
+                         f"was run") from None
+    if not isinstance(ckpt, dict):
+        raise ValueError(f"checkpoint {path} is not a checkpoint of snntorch-ext")
+    missing = [key for key in keys if key not in ckpt]
+    if missing:
+        raise ValueError(f"checkpoint {path} is not a complete checkpoint of snntorch-ext "
+                         f"(it lacks {', '.join(missing)})")
     return ckpt
