@@ -51,4 +51,5 @@ if fault:
     if fault == "eacces":
         os.open = failing_open
 
-raise SystemExit(main())
+if __name__ == "__main__":  # a script; doctest collection imports it and runs nothing
+    raise SystemExit(main())

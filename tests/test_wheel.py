@@ -39,7 +39,7 @@ def test_the_wheel_holds_every_module_and_data_file(tmp_path):
     assert {"snntorch_ext/py.typed", probe} <= names
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     with zipfile.ZipFile(wheel) as archive:
-        assert "snntorch-ext = snntorch_ext.cli:main" in archive.read(entry_points).decode()
+        assert "snntorch-ext = snntorch_ext.cli:run" in archive.read(entry_points).decode()
 
 
 def test_ci_builds_installs_and_runs_the_wheel_outside_the_tree():
