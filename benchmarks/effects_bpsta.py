@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import json
 import math
 import statistics
@@ -209,7 +210,8 @@ def diagnose(args: argparse.Namespace) -> None:
                          for name, v in probe["layers"].items())
         print(f"  batch {probe['batch']:4d} silent/dead/rate {cells}")
     _record({"kind": "diagnose", "recipe": args.recipe, "quick": True, "overrides": overrides,
-             "seed": args.seed, "limit": args.limit, "note": args.note, "date": time.strftime("%Y-%m-%d %H:%M"),
+             "seed": args.seed, "limit": args.limit, "note": args.note,
+             "date": time.strftime("%Y-%m-%d %H:%M"),
              **result})
 
 
@@ -253,7 +255,7 @@ def ablation(args: argparse.Namespace) -> None:
     arms = list(summary["arms"])
     summary["paired"] = {f"{b} - {a}": _paired(summary["arms"][a]["accs"],
                                                summary["arms"][b]["accs"])
-                         for a, b in zip(arms, arms[1:])}
+                         for a, b in itertools.combinations(arms, 2)}
     _record({"kind": "ablation-summary", "recipe": args.recipe, "overrides": overrides,
              "seeds": args.seeds, "lrs": args.lrs, "val": args.val, **summary})
     print(json.dumps(summary, indent=1))

@@ -71,6 +71,8 @@ def _build(spec: list[tuple[str, int]], in_channels: int, num_classes: int, size
     check_positive_int("size", size)
     check_positive_int("neurons_per_class", neurons_per_class)
     check_in_range("dropout", dropout, 0.0, 1.0)
+    if not isinstance(fc_norm, bool):
+        raise ValueError(f"fc_norm must be True or False, got {fc_norm!r}")
     make = neuron or bpsta_neuron
 
     def fully_connected(features: int, out: int) -> list[nn.Module]:
