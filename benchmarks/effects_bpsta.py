@@ -19,6 +19,13 @@ Two sub-commands, both appending every run to ``benchmarks/results/effects_bpsta
     mean +- sd per arm and the paired differences (same seed, hence same initialisation of the
     shared layers and same batch order) with a paired t statistic.
 
+``record-cli OUT --cpu-s S --wall-s S``
+    Appends a finished ``snntorch-ext train`` run (its ``summary.json`` and per-epoch test
+    accuracy) with the CPU and wall seconds measured around it.
+
+``table``
+    Writes ``benchmarks/results/effects_bpsta.md``, a table of every recorded run.
+
 Each run records its settings, final and best accuracy, wall seconds and CPU seconds of this
 process (``time.process_time``; the machine may be shared, so wall time alone misleads).
 
@@ -215,6 +222,47 @@ def diagnose(args: argparse.Namespace) -> None:
              **result})
 
 
+def record_cli(args: argparse.Namespace) -> None:
+    summary = json.loads((args.out / "summary.json").read_text())
+    rows = [json.loads(line) for line in (args.out / "metrics.jsonl").read_text().splitlines()]
+    _record({"kind": "cli", "recipe": summary["recipe"], "quick": summary["quick"],
+             "seed": summary["seed"], "note": args.note, "date": time.strftime("%Y-%m-%d %H:%M"),
+             "final_acc": summary["test_acc"], "best_acc": summary["best_test_acc"],
+             "accs": [row["test_acc"] for row in rows], "epochs_run": summary["epochs"],
+             "cpu_s": args.cpu_s, "wall_s": args.wall_s,
+             "engine_epoch_seconds": summary["seconds"]})
+
+
+def _silent_cells(layers: dict[str, dict[str, float]]) -> str:
+    return ", ".join(f"{v['dead']:.2f}" for v in layers.values())
+
+
+def table(_: argparse.Namespace) -> None:
+    """Write ``effects_bpsta.md``: every recorded run, from the JSON file."""
+    runs = json.loads(RESULTS.read_text())
+    lines = ["# BPSA+BPTA on the CPU: recorded runs", "",
+             f"Written by `benchmarks/effects_bpsta.py table` from `{RESULTS.name}`. "
+             "Accuracy on the 1,000 test samples; CPU = user + sys seconds of the process. "
+             "Dead = fraction of a spiking layer's neurons silent on all 300 probe samples "
+             "(layers in network order), at the start and at the end of training.", "",
+             "| kind | recipe | settings | seed | acc per epoch | final | best | CPU s | wall s "
+             "| dead at start | dead at end | note |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in runs:
+        if r["kind"] == "ablation-summary":
+            continue
+        accs = r.get("accs") or [e["acc"] for e in r.get("epochs", [])]
+        settings = json.dumps(r.get("overrides", {})) + (f" lr={r['lr']}" if "lr" in r else "")
+        probes = r.get("probes") or []
+        start = _silent_cells(probes[0]["layers"]) if probes else ""
+        end = _silent_cells(probes[-1]["layers"]) if probes else ""
+        lines.append(f"| {r['kind']} | {r['recipe']} | {settings} | {r.get('seed', '')} | "
+                     f"{' '.join(f'{a:.3f}' for a in accs)} | {r['final_acc']:.3f} | "
+                     f"{r['best_acc']:.3f} | {r['cpu_s']:.0f} | {r['wall_s']:.0f} | {start} | "
+                     f"{end} | {r.get('note', '')} |")
+    RESULTS.with_suffix(".md").write_text("\n".join(lines) + "\n")
+
+
 def _paired(a: list[float], b: list[float]) -> dict[str, float]:
     diffs = [y - x for x, y in zip(a, b, strict=True)]
     mean = statistics.fmean(diffs)
@@ -227,6 +275,8 @@ def ablation(args: argparse.Namespace) -> None:
     overrides = _overrides(args.set)
     base = _apply(get(args.recipe).quick_variant(), overrides)
     train_full, test_set = _data(base)
+    if args.limit:
+        train_full = Subset(train_full, range(args.limit))
     n = len(train_full)
     fit, val = Subset(train_full, range(n - args.val)), Subset(train_full, range(n - args.val, n))
     summary: dict[str, Any] = {"arms": {}}
@@ -278,9 +328,19 @@ def main() -> None:
     a.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     a.add_argument("--lrs", nargs="+", type=float, default=[3e-4, 1e-3, 3e-3])
     a.add_argument("--val", type=int, default=500)
+    a.add_argument("--limit", type=int, default=0, help="use the first LIMIT training samples")
+    c = sub.add_parser("record-cli", help="append a finished `snntorch-ext train` run")
+    c.add_argument("out", type=Path, help="the run's --out folder (holds summary.json)")
+    c.add_argument("--cpu-s", type=float, required=True, help="user + sys seconds of the run")
+    c.add_argument("--wall-s", type=float, required=True, help="wall seconds of the run")
+    c.add_argument("--note", default="")
+    sub.add_parser("table", help="write effects_bpsta.md from the recorded runs")
     for p in (d, a):
         p.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
+    if args.command in ("record-cli", "table"):
+        (record_cli if args.command == "record-cli" else table)(args)
+        return
     torch.set_num_threads(args.threads)
     (diagnose if args.command == "diagnose" else ablation)(args)
 
