@@ -266,8 +266,8 @@ def table(_: argparse.Namespace) -> None:
 def _paired(a: list[float], b: list[float]) -> dict[str, float]:
     diffs = [y - x for x, y in zip(a, b, strict=True)]
     mean = statistics.fmean(diffs)
-    sd = statistics.stdev(diffs) if len(diffs) > 1 else math.nan
-    t = mean / (sd / math.sqrt(len(diffs))) if sd and sd > 0 else math.nan
+    sd = statistics.stdev(diffs) if len(diffs) > 1 else None
+    t = mean / (sd / math.sqrt(len(diffs))) if sd else None  # None: undefined (JSON null)
     return {"mean_diff": mean, "sd_diff": sd, "t": t, "n": len(diffs)}
 
 
@@ -291,23 +291,26 @@ def ablation(args: argparse.Namespace) -> None:
             print(f"{arm} lr {lr} (validation)", flush=True)
             tuning[lr] = run(tuned, fit, val, seed=0)
             _record({"kind": "ablation-tune", "recipe": args.recipe, "arm": arm, "lr": lr,
-                     "overrides": overrides, "val": args.val, **tuning[lr]})
+                     "overrides": overrides, "val": args.val, "limit": args.limit,
+                     **tuning[lr]})
         lr = max(tuning, key=lambda k: tuning[k]["final_acc"])
         accs = []
         for seed in args.seeds:
             print(f"{arm} lr {lr} seed {seed} (test)", flush=True)
             result = run(_apply(recipe, {"optimizer_kwargs": {"lr": lr}}), fit, test_set, seed)
             _record({"kind": "ablation", "recipe": args.recipe, "arm": arm, "lr": lr,
-                     "seed": seed, "overrides": overrides, "val": args.val, **result})
+                     "seed": seed, "overrides": overrides, "val": args.val,
+                     "limit": args.limit, **result})
             accs.append(result["final_acc"])
         summary["arms"][arm] = {"lr": lr, "accs": accs, "mean": statistics.fmean(accs),
-                                "sd": statistics.stdev(accs) if len(accs) > 1 else math.nan}
+                                "sd": statistics.stdev(accs) if len(accs) > 1 else None}
     arms = list(summary["arms"])
     summary["paired"] = {f"{b} - {a}": _paired(summary["arms"][a]["accs"],
                                                summary["arms"][b]["accs"])
                          for a, b in itertools.combinations(arms, 2)}
     _record({"kind": "ablation-summary", "recipe": args.recipe, "overrides": overrides,
-             "seeds": args.seeds, "lrs": args.lrs, "val": args.val, **summary})
+             "seeds": args.seeds, "lrs": args.lrs, "val": args.val, "limit": args.limit,
+             **summary})
     print(json.dumps(summary, indent=1))
 
 
