@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import pickle
 
 import numpy as np
@@ -472,3 +473,50 @@ def test_quick_variants_build_and_run(name):
     assert out.shape == (2, 2, recipe.num_classes)
     loss = snx.recipes.resolve(recipe.loss)(**recipe.loss_kwargs)(out, torch.tensor([1, 2]))
     assert loss.dim() == 0
+
+
+# --- fully connected layers with batch norm (fc_norm) --------------------------------------------
+
+def test_fc_norm_builds_every_fc_layer_as_linear_bn_relu_lif():
+    net = snx.models.bpsta_middle(2, 10, size=34, channels=(4, 4, 8, 8), hidden=16,
+                                  neurons_per_class=3, fc_norm=True)
+    layers = list(net)
+    linears = [i for i, m in enumerate(layers) if isinstance(m, nn.Linear)]
+    assert len(linears) == 2  # the hidden FC layer and the voting layer's
+    for i in linears:
+        assert layers[i].bias is None
+        assert [type(m) for m in layers[i + 1:i + 4]] == [nn.BatchNorm1d, nn.ReLU, snx.BPSTALeaky]
+    plain = list(snx.models.bpsta_middle(2, 10, size=34, channels=(4, 4, 8, 8), hidden=16))
+    assert not any(isinstance(m, nn.BatchNorm1d) for m in plain)
+    assert net(torch.rand(2, 3, 2, 34, 34)).shape == (2, 3, 10)
+    with pytest.raises(ValueError, match="fc_norm"):
+        snx.models.bpsta_small(fc_norm="yes")
+
+
+def _never_firing_fc_fraction(recipe) -> list[float]:
+    """Per FC spiking layer, the fraction of neurons silent for a whole batch of event counts."""
+    torch.manual_seed(0)
+    net = snx.engine.build_model(recipe, 2).train().network
+    layers = list(net)
+    fc_neurons = [m for i, m in enumerate(layers) if isinstance(m, snx.BPSTALeaky)
+                  and any(isinstance(p, nn.Linear) for p in layers[max(i - 3, 0):i])]
+    counts = {}
+    hooks = [m.register_forward_hook(
+        lambda mod, _, spk: counts.__setitem__(mod, counts.get(mod, 0) + spk.detach()))
+        for m in fc_neurons]
+    events = torch.poisson(torch.full((8, 64, 2, 34, 34), 0.4),
+                           generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        net(events)
+    for hook in hooks:
+        hook.remove()
+    return [float((counts[m].sum(0) == 0).float().mean()) for m in fc_neurons]
+
+
+def test_quick_event_recipe_keeps_fc_neurons_firing():
+    # With BPSA a neuron that never fires gets no gradient. Built as Linear-LIF, about half of
+    # the FC neurons of the quick event network were silent for every sample from the start.
+    recipe = snx.recipes.get("bpsta-nmnist").quick_variant()
+    assert max(_never_firing_fc_fraction(recipe)) < 0.05
+    old = dataclasses.replace(recipe, network_kwargs={**recipe.network_kwargs, "fc_norm": False})
+    assert min(_never_firing_fc_fraction(old)) > 0.3
