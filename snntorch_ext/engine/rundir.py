@@ -36,19 +36,30 @@ def note(message: str) -> None:
     print(f"snntorch-ext: note: {message}", file=sys.stderr)
 
 
+# A recipe's description (its table row, notes, block and the paper's figures) does not change
+# what a run computes: a corrected paper figure must not refuse to resume a run.
+_DESCRIPTIVE = ("table", "notes", "group", "paper_")
+
+
 def differences(old: Any, new: Any, prefix: str = "") -> list[str]:
     """The dotted keys whose values differ between two nested dictionaries.
+
+    Descriptive recipe fields (``table``, ``notes``, ``group``, ``paper_*``) are not compared.
 
     Example::
 
         >>> from snntorch_ext.engine.rundir import differences
         >>> differences({"recipe": {"epochs": 1, "T": 4}}, {"recipe": {"epochs": 3, "T": 4}})
         ['recipe.epochs']
+        >>> differences({"recipe": {"paper_value": 99.1}}, {"recipe": {"paper_value": 99.2}})
+        []
     """
     if not (isinstance(old, dict) and isinstance(new, dict)):
         return [prefix.rstrip(".") or "(all)"] if old != new else []
     diffs = []
     for key in sorted(set(old) | set(new)):
+        if prefix == "recipe." and str(key).startswith(_DESCRIPTIVE):
+            continue
         diffs += differences(old.get(key), new.get(key), f"{prefix}{key}.")
     return diffs
 
