@@ -43,7 +43,7 @@ nitpicky = True
 nitpick_ignore_regex = [
     (r"py:.*", r"(torch|snntorch|numpy|np|nn|matplotlib|tonic|torchvision)(\..*)?"),
     (r"py:.*", r"(Tensor|Module|Dataset|Generator|Path|Callable|Sequence|Mapping|Iterable)"),
-    (r"py:.*", r"(collections|typing|pathlib|os|argparse)\..*"),
+    (r"py:.*", r"(collections|typing|pathlib|os|argparse|types)\..*"),
     # Sphinx splits the dataclass signature's "dict[str, ~typing.Any]" at the comma
     ("py:class", r"dict\[str"),
 ]

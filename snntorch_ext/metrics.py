@@ -107,8 +107,9 @@ class FiringRates(_ForwardHooks):
 E_MAC_PJ = 4.6
 """Energy of a 32-bit floating-point multiply-accumulate in 45 nm CMOS, in picojoules."""
 E_INT_AC_PJ = 0.1
-r"""Energy of a 32-bit integer accumulate (addition) in 45 nm CMOS, in picojoules: the
-:math:`E_\mathrm{INT\_AC}` of Eq. 11 of Shen et al. and the default of :func:`energy`."""
+r"""Energy of a 32-bit integer accumulate (addition) in 45 nm CMOS, in picojoules.
+
+The :math:`E_\mathrm{INT\_AC}` of Eq. 11 of Shen et al. and the default of :func:`energy`."""
 E_AC_PJ = 0.9
 """Energy of a 32-bit floating-point accumulate (addition) in 45 nm CMOS, in picojoules (pass it
 as ``e_ac=`` to :func:`energy` for an SNN that adds floating-point weights)."""
