@@ -59,6 +59,15 @@ def lif_carry(o, beta, RESET: tl.constexpr):
     return c
 
 
+@triton.jit
+def psp_update(a, spk, decay, tau_s, psp_ptr, BLOCK: tl.constexpr):
+    """``a[t] = d a[t-1] + spk[t] / tau_s``, rounded to the PSP's dtype as the torch path rounds."""
+    drive = tl.math.div_rn(spk, tl.full([BLOCK], tau_s, tl.float32))
+    drive = drive.to(psp_ptr.dtype.element_ty).to(tl.float32)
+    a = (decay * a).to(psp_ptr.dtype.element_ty).to(tl.float32) + drive
+    return a.to(psp_ptr.dtype.element_ty).to(tl.float32)
+
+
 def reset_id(reset: str) -> int:
     """The kernel id of ``reset``; a ValueError for anything but snnTorch's three mechanisms."""
     if reset not in RESET_IDS:

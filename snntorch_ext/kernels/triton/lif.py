@@ -74,6 +74,7 @@ from ._lif import (
     number,
     one_step,
     over_time,
+    psp_update,
     reset_id,
 )
 from .surrogate import KINDS, surrogate_grad, surrogate_kind
@@ -104,11 +105,8 @@ def _lif_forward_kernel(x_ptr, mem0_ptr, spk_ptr, mem_ptr, psp0_ptr, psp_ptr, be
         spk = (graded * o).to(spk_ptr.dtype.element_ty)
         tl.store(mem_ptr, u.to(mem_ptr.dtype.element_ty), mask=live)
         tl.store(spk_ptr, spk, mask=live)
-        if WITH_PSP:  # a[t] = d a[t-1] + spk[t] / tau_s, rounded as the torch path rounds
-            drive = tl.math.div_rn(spk.to(tl.float32), tl.full([BLOCK], tau_s, tl.float32))
-            drive = drive.to(psp_ptr.dtype.element_ty).to(tl.float32)
-            a = (decay * a).to(psp_ptr.dtype.element_ty).to(tl.float32) + drive
-            a = a.to(psp_ptr.dtype.element_ty).to(tl.float32)
+        if WITH_PSP:
+            a = psp_update(a, spk.to(tl.float32), decay, tau_s, psp_ptr, BLOCK)
             tl.store(psp_ptr, a.to(psp_ptr.dtype.element_ty), mask=live)
             psp_ptr += N
         x_ptr += x_step

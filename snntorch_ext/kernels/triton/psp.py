@@ -47,7 +47,7 @@ import torch
 import triton
 import triton.language as tl
 
-from ._lif import BLOCK, NUM_WARPS, grid, number, one_step, over_time
+from ._lif import BLOCK, NUM_WARPS, grid, number, one_step, over_time, psp_update
 from .lif import run_backward, run_forward
 
 __all__ = ["lif_psp_backward", "lif_psp_forward", "psp_backward", "psp_forward"]
@@ -63,10 +63,7 @@ def _psp_forward_kernel(spk_ptr, psp0_ptr, psp_ptr, decay, tau_s, N, T: tl.const
     psp_ptr += offs
     for _ in range(T):
         spk = tl.load(spk_ptr, mask=live, other=0.0).to(tl.float32)
-        drive = tl.math.div_rn(spk, tl.full([BLOCK], tau_s, tl.float32))
-        drive = drive.to(psp_ptr.dtype.element_ty).to(tl.float32)
-        a = (decay * a).to(psp_ptr.dtype.element_ty).to(tl.float32) + drive
-        a = a.to(psp_ptr.dtype.element_ty).to(tl.float32)
+        a = psp_update(a, spk, decay, tau_s, psp_ptr, BLOCK)
         tl.store(psp_ptr, a.to(psp_ptr.dtype.element_ty), mask=live)
         spk_ptr += N
         psp_ptr += N
