@@ -43,7 +43,7 @@ from ._checks import check_finite, check_in_range, check_positive, check_positiv
 from .neurons.psp import PSPLeaky
 from .utils import reset
 
-__all__ = ["ASF", "flow_ratio"]
+__all__ = ["ASF", "BPTT", "flow_ratio"]
 
 RATIO_GUARD = 1e-3
 """Below this summed input current a layer's batch ratio is taken to be 1."""
@@ -411,3 +411,51 @@ def _check_network(net: nn.Module) -> nn.Sequential:
             "synaptic (the output layer accumulates its current and does not spike)"
         )
     return net
+
+
+class BPTT(nn.Module):
+    r"""ASF's network and output trained by backpropagation through time: ASF's baseline.
+
+    ``net`` runs over all :math:`T` steps in a
+    :class:`~snntorch_ext.SpikingSequential`, so autograd goes through every step and every
+    neuron's ``spike_grad`` surrogate. The output is the same as :class:`ASF`'s,
+
+    .. math:: y = \frac{1}{T \cdot V_{\mathrm{th}}} \sum_{t=1}^{T} I^N(t) \qquad [B, C],
+
+    so both minimise the same loss (:class:`~snntorch_ext.functional.asf_mse_loss`) and only
+    the gradient differs. The paper compares ASF with BPTT-trained networks (Fig. 3: STBP,
+    Wu et al. 2018); this class is our construction of that comparison on ASF's own network
+    (see :ref:`design-asf`).
+
+    Args:
+        net: the network, as for :class:`ASF`.
+        num_steps: :math:`T`.
+        output_threshold: :math:`V_{\mathrm{th}}` of the output layer.
+
+    Example::
+
+        >>> import torch, snntorch_ext as snx
+        >>> from snntorch_ext.asf import BPTT
+        >>> model = BPTT(snx.models.asf_lenet(), num_steps=4)
+        >>> model(torch.rand(4, 2, 1, 28, 28)).shape
+        torch.Size([2, 10])
+
+    Reference:
+        H. Wu, Y. Zhang, W. Weng, Y. Zhang, Z. Xiong, Z.-J. Zha, X. Sun, F. Wu. Training spiking
+        neural networks with accumulated spiking flow. AAAI 2021.
+    """
+
+    def __init__(self, net: nn.Sequential, num_steps: int, output_threshold: float = 1.0
+                 ) -> None:
+        from .sequential import SpikingSequential
+
+        super().__init__()
+        self.num_steps = check_positive_int("num_steps", num_steps)
+        self.output_threshold = check_positive("output_threshold", output_threshold)
+        self.net = SpikingSequential(*_check_network(net))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # noqa: D102 (documented above)
+        if not isinstance(x, torch.Tensor) or x.dim() < 2 or x.shape[0] != self.num_steps:
+            shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+            raise ValueError(f"x must be time-major [T={self.num_steps}, B, ...], got {shape}")
+        return self.net(x).sum(0) / (self.num_steps * self.output_threshold)

@@ -81,6 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     from .reproduce.commands import add_report_parser
 
     add_report_parser(commands)
+    from .reproduce.effects_cli import add_effects_parser
+
+    add_effects_parser(commands)
     return parser
 
 
@@ -242,6 +245,10 @@ def _main(argv: Sequence[str] | None, interrupts: _Interrupts) -> int:
         from .bench import run_from_args
 
         return run_from_args(args)
+    if args.command == "effects":
+        from .reproduce.effects_cli import effects_command
+
+        return effects_command(args)
     if args.command == "report" or args.seeds is not None:
         from .reproduce.commands import report_command, seeds_command
 

@@ -21,7 +21,7 @@ _SOURCES = {  # public name: submodule. Submodules load on first use, so that im
     "imagenet": "imagenet",
     "mnist_offline": "offline",
     "cifar10": "static", "cifar100": "static", "mnist": "static", "mnist_transform": "static",
-    "balanced_subset": "subset",
+    "balanced_subset": "subset", "validation_split": "subset",
     "nmnist_synthetic": "synthetic", "saccade_events": "synthetic",
 }
 
