@@ -39,7 +39,8 @@ from typing import Any
 from ..recipes import Recipe, get
 from .runs import write_text
 
-__all__ = ["Arm", "Protocol", "arm_recipe", "paired", "run_protocol", "summarise"]
+__all__ = ["Arm", "Protocol", "arm_recipe", "docs_page", "load_results", "markdown", "paired",
+           "report", "run_protocol", "summarise", "tables", "write_docs_page"]
 
 RESULTS_FORMAT = 1
 # One-sided 95% quantiles of Student's t with 1..10 degrees of freedom.
@@ -337,7 +338,7 @@ def tables(protocol: Protocol, summary: dict[str, Any]) -> tuple[list[list[str]]
     for arm in protocol.arms:
         row = summary["arms"][arm.name]
         tuning = ", ".join(f"{lr:g}: {_pct(acc)}" for lr, acc in row["tuning"].items())
-        lr = "-" if row["lr"] is None else f"{row['lr']:g}" + (f" ({tuning})" if tuning else "")
+        lr = ("-" if row["lr"] is None else f"{row['lr']:g}") + (f" ({tuning})" if tuning else "")
         arms.append([arm.name, "-" if row["paper"] is None else f"{row['paper']:.2f}", lr,
                      _pct(row["mean"], row["sd"]), str(row["n"]),
                      "-" if row["cpu_s_per_run"] is None else f"{row['cpu_s_per_run']:.0f}"])
@@ -432,3 +433,25 @@ def write_docs_page(results: str | os.PathLike, out: str | os.PathLike) -> Path:
     """
     write_text(out, docs_page(load_results(results)))
     return Path(out)
+
+
+def report(key: str, results: str | os.PathLike) -> str:
+    """A protocol's tables and verdict as text, from the records in the results file.
+
+    Example::
+
+        >>> import snntorch_ext as snx
+        >>> print(snx.reproduce.effects.report("asf-vs-bptt", "missing.json"))
+        No results file missing.json: run `snntorch-ext effects asf-vs-bptt --results missing.json`.
+    """
+    from .protocols import PROTOCOLS
+
+    if key not in PROTOCOLS:
+        raise ValueError(f"unknown protocol {key!r}; the protocols are {', '.join(PROTOCOLS)}")
+    if not Path(results).exists():
+        return (f"No results file {results}: run `snntorch-ext effects {key} --results "
+                f"{results}`.")
+    protocol = PROTOCOLS[key]
+    summary = summarise(protocol, [r for r in load_results(results)
+                                   if r.get("protocol") == key])
+    return markdown(protocol, summary) + "\n" + _verdict(summary)
