@@ -180,7 +180,11 @@ Trainer = Callable[..., dict[str, Any]]
 def _train_once(train: Trainer, recipe: Recipe, out: Path, seed: int) -> dict[str, Any]:
     cpu, wall = _cpu_seconds(), time.perf_counter()
     summary = train(recipe, seed=seed, out=out, overwrite=True, progress=False, device="cpu")
+    metrics = Path(out) / "metrics.jsonl"
+    curve = ([round(json.loads(line)["test_acc"], 4) for line in metrics.read_text().splitlines()]
+             if metrics.exists() else None)
     return {"final_acc": summary["test_acc"], "best_acc": summary["best_test_acc"],
+            "curve": curve,
             "epochs": summary["epochs"], "firing_rate": summary.get("firing_rate"),
             "cpu_s": round(_cpu_seconds() - cpu, 1),
             "wall_s": round(time.perf_counter() - wall, 1)}
