@@ -27,6 +27,6 @@ from .seeds import parse_seeds, seed_summary, train_seeds
 from .sweeps import SWEEPS, Sweep, SweepPlot, sweep_plots
 
 __all__ = ["PROTOCOLS", "SWEEPS", "Arm", "Protocol", "ReportError", "Run", "RunGroup", "Sweep",
-           "SweepPlot", "docs_page", "effects", "find_runs", "group_runs", "mean_sd",
+           "SweepPlot", "docs_page", "find_runs", "group_runs", "mean_sd",
            "parse_seeds", "report_rows", "run_protocol", "save_results", "seed_summary",
            "sweep_plots", "train_seeds", "write_docs_page", "write_report"]

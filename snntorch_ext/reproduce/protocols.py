@@ -148,4 +148,5 @@ _PROTOCOLS = (
               "T = 12 for every arm (the paper: 25 for ours, 50 for STBP), 4 epochs."),
 )
 
+#: The effect protocols by key (``snntorch-ext effects`` lists them).
 PROTOCOLS: dict[str, Protocol] = {protocol.key: protocol for protocol in _PROTOCOLS}
