@@ -17,7 +17,6 @@ Example::
     (92.0, 2.828427124746)
 """
 
-from . import effects
 from .docs_page import docs_page, save_results, write_docs_page
 from .effects import Arm, Protocol, run_protocol
 from .protocols import PROTOCOLS
