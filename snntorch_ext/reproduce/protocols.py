@@ -84,14 +84,14 @@ def _asf_arms() -> tuple[Arm, ...]:
 _PROTOCOLS = (
     Protocol(
         key="bpsta-digits", paper="bpsta", claim=_BPSTA_CLAIM, recipe="bpsta-mnist",
-        arms=_bpsta_arms(), claims=_BPSTA_CLAIMS, lrs=(1e-3, 3e-3),
+        arms=_bpsta_arms(), claims=_BPSTA_CLAIMS, lrs=(3e-4, 1e-3, 3e-3),
         settings={"epochs": 5},
         notes="The quick Small network on the offline digits (3,500 to train, 500 to validate, "
               "1,000 to test), T = 4, 5 epochs, AdamW with a cosine schedule after one warm-up "
               "epoch."),
     Protocol(
         key="bpsta-events", paper="bpsta", claim=_BPSTA_CLAIM, recipe="bpsta-nmnist",
-        arms=_bpsta_arms(), claims=_BPSTA_CLAIMS, lrs=(1e-3, 3e-3),
+        arms=_bpsta_arms(), claims=_BPSTA_CLAIMS, lrs=(3e-4, 1e-3, 3e-3),
         settings={"dataset": "snntorch_ext.data:balanced_subset",
                   "dataset_kwargs": {"dataset": "snntorch_ext.data:nmnist_synthetic",
                                      "train_size": 2500, "test_size": 1000},
@@ -103,7 +103,7 @@ _PROTOCOLS = (
         claim="Table 9: at few time steps BPSA+BPTA keeps its accuracy while the baseline "
               "loses much of it (the paper's smallest T is 4; paper figures are its T = 4 row).",
         recipe="bpsta-mnist", arms=_latency_arms(),
-        claims=(("baseline T=2", "bpsa+bpta T=2"),), lrs=(1e-3, 3e-3),
+        claims=(("baseline T=2", "bpsa+bpta T=2"),), lrs=(3e-4, 1e-3, 3e-3),
         settings={"epochs": 5},
         notes="As bpsta-digits (the offline digits, 5 epochs) with T = 2 instead of 4; compare "
               "the gap between the arms with bpsta-digits' at T = 4."),
