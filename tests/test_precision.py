@@ -135,14 +135,16 @@ def _mixed_neurons():
     return lambda: next(kinds)()
 
 
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)])
 @pytest.mark.parametrize("precision", ["32", "bf16"])
-def test_compiled_training_step_traces_one_graph_per_state(precision):
+def test_compiled_training_step_traces_one_graph_per_state(precision, device):
     """Under bf16 autocast, convolutions give bfloat16 and neurons float32: the compiled
     network must still be one graph (a second one once the neurons hold state), without graph
     breaks, and never recompile after the warm-up."""
     torch.manual_seed(0)
     net = snx.models.stbp_cnn(1, 10, neuron=_mixed_neurons(), size=12, channels=4, hidden=16)
-    p = Precision(precision, torch.device("cpu"))
+    net = net.to(device)
+    p = Precision(precision, torch.device(device))
     p.keep_neurons_float32(net)
     torch._dynamo.reset()
     counters.clear()
@@ -150,7 +152,7 @@ def test_compiled_training_step_traces_one_graph_per_state(precision):
 
     def step():
         with p.autocast():
-            out = compiled(torch.rand(4, 3, 1, 12, 12))
+            out = compiled(torch.rand(4, 3, 1, 12, 12, device=device))
         out.float().sum().backward()
         return out
 
