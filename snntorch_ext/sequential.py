@@ -34,6 +34,11 @@ _TIME_INVARIANT = (nn.modules.conv._ConvNd, nn.Linear, nn.modules.batchnorm._Bat
                    nn.ReLU, nn.Flatten, nn.Identity)
 
 
+_LOW_PRECISION = (torch.bfloat16, torch.float16)
+# PyTorch 2.4 and newer ask by device type; older ones have one function per device.
+_AUTOCAST_BY_DEVICE = tuple(int(v) for v in torch.__version__.split(".")[:2]) >= (2, 4)
+
+
 def _first(output: torch.Tensor | tuple) -> torch.Tensor:
     return output[0] if isinstance(output, tuple) else output
 
@@ -72,6 +77,12 @@ class SpikingSequential(nn.Sequential):
     any other rank, such as a single step ``[B, F]`` without its time dimension, is a
     ValueError naming the expected layout. A batch-first tensor has the same rank as a
     time-major one, so it cannot be detected: pass ``batch_first=True`` for it.
+
+    **Mixed precision.** Under ``torch.autocast`` in bfloat16 or float16 every neuron takes its
+    input in float32 and keeps its state in float32, while the layers between them compute in
+    the low precision: our choice (:ref:`design-engine`), as a membrane potential summed over
+    many steps in bfloat16's 8-bit mantissa would shift spikes. The multi-step kernels keep
+    running, and under ``torch.compile`` the network stays one graph.
 
     The indexing, ``state_dict`` layout and per-step semantics are those of ``nn.Sequential``:
     ``net[0]``, ``net[2].mem`` etc. work as usual, and calling the layers one step at a time in a
@@ -185,6 +196,9 @@ class SpikingSequential(nn.Sequential):
 
     def _neuron(self, neuron: nn.Module, x: torch.Tensor, same: torch.Tensor | None = None
                 ) -> torch.Tensor:
+        if x.dtype in _LOW_PRECISION and _autocast_on(x.device.type):
+            same = None if same is None else same.float()
+            x = x.float() if same is None else same.expand(x.shape)
         backend, plan = backend_for(neuron, x, self.backend)
         if backend != "torch":
             return run_neuron(neuron, x, backend, plan)
@@ -200,6 +214,12 @@ class SpikingSequential(nn.Sequential):
         steps, batch = x.shape[:2]
         y = module(x.reshape(steps * batch, *x.shape[2:]))
         return y.reshape(steps, batch, *y.shape[1:])
+
+
+def _autocast_on(device_type: str) -> bool:
+    if _AUTOCAST_BY_DEVICE:
+        return torch.is_autocast_enabled(device_type)
+    return torch.is_autocast_cpu_enabled() if device_type == "cpu" else torch.is_autocast_enabled()
 
 
 def _step_neuron(neuron: nn.Module, inputs: Sequence[torch.Tensor]) -> torch.Tensor:

@@ -150,3 +150,19 @@ def test_missing_dataset_is_exit_2(tmp_path, capsys):
                  str(tmp_path / "empty"), "--epochs", "1"])
     assert code == 2
     assert "download" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option, message", [
+    (["--device", "cpu", "--precision", "fp16"], "--precision fp16 needs CUDA"),
+    (["--compile"], "--compile needs PyTorch 2.0 or newer, this is 1.13.1"),
+])
+def test_precision_and_compile_refused_with_exit_2(tmp_path, capsys, monkeypatch, option,
+                                                   message):
+    if option == ["--compile"]:
+        monkeypatch.setattr(torch, "__version__", "1.13.1")
+    out = tmp_path / "r"
+    code = main(["train", "stbp-mnist", "--quick", "--out", str(out), *option])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("snntorch-ext: error: ") and message in err, err
+    assert "Traceback" not in err and not out.exists()

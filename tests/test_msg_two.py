@@ -615,3 +615,11 @@ def test_balanced_subset_is_balanced_seeded_and_forwards_num_steps():
         snx.data.balanced_subset("unused", dataset=_labelled, train_size=30, test_size=3)
     with pytest.raises(ValueError, match="train_size"):
         snx.data.balanced_subset("unused", dataset=_labelled, train_size=0, test_size=3)
+
+
+def test_quick_static_recipe_learns_in_its_first_epoch(tmp_path, data_root):
+    """Evaluation uses batch norm's running statistics: the quick variant must give them enough
+    batches to catch up within one epoch (with 20 batches, every test image got one class)."""
+    summary = snx.engine.train("msg-cifar10", quick=True, epochs=1, out=tmp_path / "run",
+                               data_root=data_root, progress=False)
+    assert summary["test_acc"] > 0.4  # chance: 0.1

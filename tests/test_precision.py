@@ -6,6 +6,7 @@ then agree exactly and gradients up to bfloat16's rounding in the backward matmu
 """
 
 import dataclasses
+import itertools
 import json
 
 import pytest
@@ -13,10 +14,12 @@ import snntorch as snn
 import torch
 from tiny import TINY
 from torch import nn
+from torch._dynamo.utils import counters
 
 import snntorch_ext as snx
 from snntorch_ext.engine import RunError, train
 from snntorch_ext.engine.precision import Precision
+from snntorch_ext.kernels import plan
 
 T, B, N_IN, N_HID, N_OUT = 8, 4, 12, 16, 5
 
@@ -90,6 +93,16 @@ def test_neurons_run_in_float32_under_autocast():
         out = net(torch.rand(T, B, N_IN))
     assert net[0](torch.rand(B, N_IN)).dtype == torch.float32  # Linear alone: no autocast here
     assert out.dtype == torch.float32 and net[2].mem.dtype == torch.float32
+    assert not isinstance(plan(net[2]), str), "the neurons keep their multi-step kernel"
+
+
+def test_neurons_outside_spiking_sequential_run_in_float32_under_autocast():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(N_IN, N_HID), snn.Leaky(beta=0.5, init_hidden=True))
+    Precision("bf16", torch.device("cpu")).keep_neurons_float32(net)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = net(torch.rand(B, N_IN))
+    assert out.dtype == torch.float32 and net[1].mem.dtype == torch.float32
 
 
 def test_bf16_run_is_recorded(tmp_path, data_root):
@@ -110,3 +123,44 @@ def test_bad_precision_and_old_torch(tmp_path, monkeypatch):
     with pytest.raises(RunError, match="--compile needs PyTorch 2.0 or newer, this is 1.13.1"):
         train(TINY, out=tmp_path / "r", compile=True)
     assert not (tmp_path / "r").exists()
+
+
+def _mixed_neurons():
+    """Neurons for ``stbp_cnn`` alternating between one a kernel runs and one run per step."""
+    kinds = itertools.cycle([
+        lambda: snn.Leaky(beta=0.2, threshold=0.5, init_hidden=True,
+                          spike_grad=snx.surrogate.rectangular(1.0)),
+        lambda: snn.Leaky(beta=0.2, threshold=0.5, init_hidden=True),  # snnTorch's arctan
+    ])
+    return lambda: next(kinds)()
+
+
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)])
+@pytest.mark.parametrize("precision", ["32", "bf16"])
+def test_compiled_training_step_traces_one_graph_per_state(precision, device):
+    """Under bf16 autocast, convolutions give bfloat16 and neurons float32: the compiled
+    network must still be one graph (a second one once the neurons hold state), without graph
+    breaks, and never recompile after the warm-up."""
+    torch.manual_seed(0)
+    net = snx.models.stbp_cnn(1, 10, neuron=_mixed_neurons(), size=12, channels=4, hidden=16)
+    net = net.to(device)
+    p = Precision(precision, torch.device(device))
+    p.keep_neurons_float32(net)
+    torch._dynamo.reset()
+    counters.clear()
+    compiled = torch.compile(net, backend="aot_eager")
+
+    def step():
+        with p.autocast():
+            out = compiled(torch.rand(4, 3, 1, 12, 12, device=device))
+        out.float().sum().backward()
+        return out
+
+    try:
+        step(), step()
+        with torch._dynamo.config.patch(error_on_recompile=True):
+            assert step().dtype == torch.float32
+        assert not counters["graph_break"], dict(counters["graph_break"])
+        assert counters["stats"]["unique_graphs"] <= 2
+    finally:
+        torch._dynamo.reset()

@@ -18,6 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..sequential import SpikingSequential
 from ..utils import neurons
 from .errors import RunError
 
@@ -77,11 +78,19 @@ class Precision:
             self.scaler.load_state_dict(state)
 
     def keep_neurons_float32(self, model: nn.Module) -> None:
-        """Make every spiking neuron of ``model`` take its input in float32 under autocast."""
+        """Make every spiking neuron of ``model`` take its input in float32 under autocast.
+
+        A :class:`~snntorch_ext.SpikingSequential` already does so for its own neurons (and
+        keeps their multi-step kernels); every other neuron gets a forward pre-hook.
+        """
         if self.dtype is None:
             return
+        managed = {id(layer) for module in model.modules()
+                   if isinstance(module, SpikingSequential) for layer in module
+                   if not getattr(layer, "multi_step", False)}
         for neuron in neurons(model):
-            neuron.register_forward_pre_hook(_inputs_to_float32)
+            if id(neuron) not in managed:
+                neuron.register_forward_pre_hook(_inputs_to_float32)
 
 
 def _inputs_to_float32(module: nn.Module, args: tuple) -> tuple:

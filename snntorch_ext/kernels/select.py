@@ -158,7 +158,7 @@ def backend_for(neuron: nn.Module, x: torch.Tensor, backend: str) -> tuple[str, 
     kernel_plan = plan(neuron)
     if isinstance(kernel_plan, str):
         if backend == "auto":
-            log.debug("%s runs per step: %s", type(neuron).__name__, kernel_plan)
+            _debug("%s runs per step: %s", type(neuron).__name__, kernel_plan)
             return "torch", None
         raise ValueError(f"backend={backend!r} cannot run {type(neuron).__name__}: {kernel_plan}")
     if backend == "fused" or (backend == "auto" and not x.is_cuda):  # no interpreter for "auto"
@@ -168,8 +168,15 @@ def backend_for(neuron: nn.Module, x: torch.Tensor, backend: str) -> tuple[str, 
         return "triton", kernel_plan
     if backend == "triton":
         raise ValueError(f"backend='triton' cannot run {type(neuron).__name__}: {reason}")
-    log.debug("%s runs on the torch recursion: %s", type(neuron).__name__, reason)
+    _debug("%s runs on the torch recursion: %s", type(neuron).__name__, reason)
     return "fused", kernel_plan
+
+
+def _debug(message: str, *args: str) -> None:
+    """Log at debug level, except while ``torch.compile`` traces (a log call would break the
+    graph there)."""
+    if not torch.compiler.is_compiling():
+        log.debug(message, *args)
 
 
 def _floats(record: NamedTuple) -> NamedTuple:
