@@ -112,7 +112,7 @@ _PROTOCOLS = (
         claim="Table 2: MSG and TWO each beat plain training and together are best.",
         recipe="msg-ablation-none", arms=_msg_arms(),
         claims=(("none", "MSG"), ("none", "TWO"), ("none", "MSG+TWO"), ("MSG", "MSG+TWO")),
-        lrs=(3e-3, 1e-2), settings={"epochs": 12},
+        lrs=(3e-3, 1e-2), settings={"epochs": 12, "dataset_kwargs": {"train_size": 1000}},
         notes="ResNet18 at 1/16 width on 16 x 16 frames of synthetic N-MNIST (500 to train, "
               "500 to validate, 500 to test: small data, where the paper says MSG helps "
               "generalisation), T = 10, 12 epochs."),
@@ -132,7 +132,7 @@ _PROTOCOLS = (
               "and p near 1 (almost no gradient) are worse.",
         recipe="msg-ablation-none", arms=_mask_arms(),
         claims=(("p=0.0", "p=0.5"), ("p=0.9", "p=0.5")), lrs=(3e-3, 1e-2),
-        settings={"epochs": 12},
+        settings={"epochs": 12, "dataset_kwargs": {"train_size": 1000}},
         notes="As msg-ablation, MSG+TWO with p in 0, 0.5 and 0.9 (the figure has no numbers)."),
     Protocol(
         key="asf-vs-bptt", paper="asf",
