@@ -60,8 +60,8 @@ class SpikingSequential(nn.Sequential):
       oneDNN's fast layout; the pooling, batch norm and neurons after it keep that layout, and
       a ``Flatten`` gets a contiguous copy whose gradient goes back channels-last. The values
       are those of the default layout up to the order of floating-point sums inside the
-      convolution; a 1-channel convolution on rate-coded MNIST ran 2-3x faster, the stbp-mnist
-      quick training step about 1.4x. Our choice (:ref:`design-engine`);
+      convolution (a 1-channel convolution of 400 rate-coded digits ran 2.5x faster on one
+      core). Our choice (:ref:`design-engine`);
     * a snnTorch neuron (``init_hidden=True``) runs over the whole sequence at once when a
       multi-step kernel can run it (see *Backends*), else it is stepped over ``x.unbind(0)``
       (or fed the one step T times while the input is still time-constant); if it returns a
