@@ -91,7 +91,8 @@ class _Surrogate:
 def _rectangular_grad(z: torch.Tensor, width: float) -> torch.Tensor:
     """The rectangle's derivative ``1/width`` where ``|z| < width/2``, else 0, in z's dtype."""
     # the comparison is written straight into the dtype of z: no bool tensor and no conversion
-    return torch.lt(z.abs(), width / 2.0, out=torch.empty_like(z)).mul_(1.0 / width)
+    grad = torch.lt(z.abs(), width / 2.0, out=torch.empty_like(z))
+    return grad if width == 1.0 else grad.mul_(1.0 / width)  # times 1.0 changes nothing
 
 
 def rectangular(width: float = 1.0) -> Callable[[torch.Tensor], torch.Tensor]:

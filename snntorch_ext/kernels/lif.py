@@ -226,7 +226,11 @@ def _backward_block(grad_spk: torch.Tensor | None, grad_mem: torch.Tensor | None
         if grad_mem is not None:
             out.add_(grad_mem[t])
         if t + 1 < mem.shape[0]:
-            out.addcmul_(_carry(_silent(z, p), grad, p), eps[t + 1])
+            if not _has(p.alpha, 0.0) and p.reset == "zero" and isinstance(p.beta, float):
+                # beta (1 - o[t]) eps[t+1], the carry of a plain zero reset, in one operation
+                out.addcmul_(_silent(z, p), eps[t + 1], value=p.beta)
+            else:
+                out.addcmul_(_carry(_silent(z, p), grad, p), eps[t + 1])
     z0 = mem0 - p.threshold
     grad0 = sg.grad_fn(z0) if _has(p.alpha, 0.0) else torch.zeros_like(z0)
     torch.mul(_carry(_silent(z0, p), grad0, p), eps[0], out=grad_mem0)
