@@ -9,7 +9,7 @@ same load on a shared machine::
     git worktree add /tmp/base <commit>
     python benchmarks/train_step_ab.py --base /tmp/base --recipes stbp-mnist bpsta-mnist
 
-It writes ``benchmarks/results/train_step_ab.{json,md}``: per recipe and checkout, the median
+It writes ``benchmarks/results/train_step_ab.{json,md,rst}``: per recipe and checkout, the median
 and minimum of the seconds per training step over the rounds, and the ratio of the medians.
 ``--worker`` is the child process: it prints one JSON line of step times.
 """
@@ -152,6 +152,16 @@ def main() -> None:
             cells.append(f"{row[f'ratio_{clock}']:.2f}")
         lines.append(f"| {recipe} | " + " | ".join(cells) + " |")
     (args.out / f"{name}.md").write_text("\n".join(lines) + "\n")
+    (args.out / f"{name}.rst").write_text(_rst(lines[4:]))
+
+
+def _rst(rows: list[str]) -> str:
+    """The Markdown table ``rows`` as an RST list-table (for ``.. include::`` in the docs)."""
+    cells = [[c.strip() for c in row.strip("|").split("|")] for row in rows if "---" not in row]
+    out = [".. list-table::", "   :header-rows: 1", ""]
+    for row in cells:
+        out += [f"   {'* -' if i == 0 else '  -'} {cell}" for i, cell in enumerate(row)]
+    return "\n".join(out) + "\n"
 
 
 if __name__ == "__main__":
