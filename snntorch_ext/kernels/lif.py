@@ -105,6 +105,23 @@ def _carry(silent: torch.Tensor | None, grad: torch.Tensor, p: LIFParams) -> tor
     return grad.mul_(p.beta)
 
 
+def _add_carried(out: torch.Tensor, z: torch.Tensor, grad: torch.Tensor,
+                 eps_next: torch.Tensor, p: LIFParams) -> None:
+    r"""``out += beta (c[t] + alpha g'(z[t])) eps[t+1]``: with python floats as one
+    ``addcmul`` per term (no carry tensor), else through :func:`_carry` (``grad`` is
+    overwritten either way)."""
+    if not (isinstance(p.beta, float) and isinstance(p.alpha, float)):
+        out.addcmul_(_carry(_silent(z, p), grad, p), eps_next)
+        return
+    if p.alpha != 0.0:
+        out.addcmul_(grad, eps_next, value=p.alpha * p.beta)    # BPTA's residual
+    silent = _silent(z, p)
+    if silent is None:
+        out.add_(eps_next, alpha=p.beta)
+    else:
+        out.addcmul_(silent, eps_next, value=p.beta)
+
+
 def _silent(z: torch.Tensor, p: LIFParams) -> torch.Tensor | None:
     r""":math:`1 - o = \mathbb{1}[z \le 0]` in the dtype of ``z`` for the zero reset, else None."""
     return torch.le(z, 0, out=torch.empty_like(z)) if p.reset == "zero" else None
@@ -226,11 +243,7 @@ def _backward_block(grad_spk: torch.Tensor | None, grad_mem: torch.Tensor | None
         if grad_mem is not None:
             out.add_(grad_mem[t])
         if t + 1 < mem.shape[0]:
-            if not _has(p.alpha, 0.0) and p.reset == "zero" and isinstance(p.beta, float):
-                # beta (1 - o[t]) eps[t+1], the carry of a plain zero reset, in one operation
-                out.addcmul_(_silent(z, p), eps[t + 1], value=p.beta)
-            else:
-                out.addcmul_(_carry(_silent(z, p), grad, p), eps[t + 1])
+            _add_carried(out, z, grad, eps[t + 1], p)
     z0 = mem0 - p.threshold
     grad0 = sg.grad_fn(z0) if _has(p.alpha, 0.0) else torch.zeros_like(z0)
     torch.mul(_carry(_silent(z0, p), grad0, p), eps[0], out=grad_mem0)
