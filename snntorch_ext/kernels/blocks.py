@@ -16,7 +16,7 @@ Example::
 
     >>> import torch
     >>> from snntorch_ext.kernels.blocks import Layout
-    >>> x = torch.zeros(4, 2, 3, 5, 5).contiguous(memory_format=torch.channels_last)
+    >>> x = torch.zeros(4, 2, 5, 5, 3).permute(0, 1, 4, 2, 3)   # [T, B, C, H, W], channels-last
     >>> layout = Layout.of(x[0])
     >>> layout.order, layout.flat(x).shape, layout.flat(x).data_ptr() == x.data_ptr()
     ((0, 2, 3, 1), torch.Size([4, 150]), True)
