@@ -91,7 +91,8 @@ class _Surrogate:
 def _rectangular_grad(z: torch.Tensor, width: float) -> torch.Tensor:
     """The rectangle's derivative ``1/width`` where ``|z| < width/2``, else 0, in z's dtype."""
     # the comparison is written straight into the dtype of z: no bool tensor and no conversion
-    return torch.lt(z.abs(), width / 2.0, out=torch.empty_like(z)).mul_(1.0 / width)
+    grad = torch.lt(z.abs(), width / 2.0, out=torch.empty_like(z))
+    return grad if width == 1.0 else grad.mul_(1.0 / width)  # times 1.0 changes nothing
 
 
 def rectangular(width: float = 1.0) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -295,9 +296,37 @@ def _keep(like: torch.Tensor, p: float, generator: torch.Generator | None) -> to
     words = torch.empty(-(-like.numel() // 4), dtype=torch.int64, device=device)
     words.random_(-(1 << 63), None, generator=generator)  # every bit uniform
     bits = words.view(torch.int16)[:like.numel()].view(like.shape)  # uniform on [-2**15, 2**15)
-    cut = min(round(p * _MASK_LEVELS), _MASK_LEVELS - 1) - _MASK_LEVELS // 2
-    keep = torch.ge(bits, cut, out=torch.empty(like.shape, dtype=like.dtype, device=device))
+    keep = torch.ge(bits, _cut(p), out=torch.empty(like.shape, dtype=like.dtype, device=device))
     return keep.to(like.device)  # written into the dtype of ``like``: no bool conversion
+
+
+def _cut(p: float) -> int:
+    """The 16-bit level below which an element is dropped."""
+    return min(round(p * _MASK_LEVELS), _MASK_LEVELS - 1) - _MASK_LEVELS // 2
+
+
+def _keep_steps(like: torch.Tensor, p: float, generator: torch.Generator | None,
+                dtype: torch.dtype) -> torch.Tensor:
+    """The masks of every step of ``like`` ``[T, ...]``: the values of :func:`_keep` called on
+    the steps from the last to the first (the order of a per-step backward pass), 0/1 in
+    ``dtype``, laid out like ``like``.
+
+    On the CPU they come from one draw of random words: the CPU generator's stream does not
+    depend on how it is split into calls, so the values are those of the ``T`` draws. CUDA's
+    counter-based generator (and ``torch.compile``'s tracing) draw step by step."""
+    keep = torch.empty_like(like, dtype=dtype)
+    steps, numel = like.shape[0], like[0].numel()
+    device = like.device if generator is None else generator.device
+    if device.type != "cpu" or like.device.type != "cpu" or torch.compiler.is_compiling():
+        for t in range(steps - 1, -1, -1):
+            keep[t] = _keep(keep[t], p, generator)
+        return keep
+    words = torch.empty(steps, -(-numel // 4), dtype=torch.int64)
+    words.random_(-(1 << 63), None, generator=generator)  # the last step's words first
+    bits = words.view(torch.int16)
+    for t in range(steps):
+        torch.ge(bits[steps - 1 - t, :numel].view(like.shape[1:]), _cut(p), out=keep[t])
+    return keep
 
 
 def _mask(grad: torch.Tensor, p: float, scale: float,

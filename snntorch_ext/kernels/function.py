@@ -23,7 +23,7 @@ from types import ModuleType
 
 import torch
 
-from ..surrogate import _keep
+from ..surrogate import _keep_steps
 from . import lif, psp
 from .spec import LIFParams, PSPParams, SurrogateSpec
 
@@ -48,9 +48,10 @@ def draw_keep(mem: torch.Tensor, sg: SurrogateSpec, dtype: torch.dtype = torch.b
               ) -> torch.Tensor | None:
     r"""MSG's masks for a whole sequence, ``[T, ...]`` 0/1 in ``dtype``, or None without MSG.
 
-    Drawn from ``sg.generator`` step by step from the last step to the first, the order in which
-    the per-step path draws them during its backward pass, so the same generator state gives the
-    same masks on both paths. :math:`M[t] \sim \mathrm{Bernoulli}(1 - p)`.
+    The values the per-step path draws from ``sg.generator`` during its backward pass (step by
+    step, from the last step to the first), so the same generator state gives the same masks on
+    both paths; on the CPU all steps come from one draw. Laid out like ``mem``.
+    :math:`M[t] \sim \mathrm{Bernoulli}(1 - p)`.
 
     Example::
 
@@ -63,15 +64,7 @@ def draw_keep(mem: torch.Tensor, sg: SurrogateSpec, dtype: torch.dtype = torch.b
     """
     if sg.p == 0.0:
         return None
-    keep = torch.empty(mem.shape, dtype=dtype, device=mem.device)
-    for t in range(mem.shape[0] - 1, -1, -1):
-        keep[t] = _keep(keep[t], sg.p, sg.generator)
-    return keep
-
-
-def _mask_dtype(backend: str, mem: torch.Tensor) -> torch.dtype:
-    """Triton twins take bool masks; the torch recursions multiply faster by a float one."""
-    return torch.bool if backend == "triton" else mem.dtype
+    return _keep_steps(mem, sg.p, sg.generator, dtype)
 
 
 class LIFFunction(torch.autograd.Function):
@@ -107,7 +100,7 @@ class LIFFunction(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_spk: torch.Tensor | None, grad_mem: torch.Tensor | None):
         mem, mem0 = ctx.saved_tensors
-        keep = draw_keep(mem, ctx.sg, _mask_dtype(ctx.backend, mem))
+        keep = draw_keep(mem, ctx.sg)
         grad_x, grad_mem0 = recursions(ctx.backend, "lif").lif_backward(
             grad_spk, grad_mem, mem, mem0, ctx.p, ctx.sg, keep)
         return grad_x, grad_mem0, None, None, None
@@ -150,5 +143,5 @@ class PSPFunction(torch.autograd.Function):
         mem, mem0 = ctx.saved_tensors
         grad_x, grad_mem0, grad_psp0 = recursions(ctx.backend, "psp").lif_psp_backward(
             grad_spk, grad_psp, grad_mem, mem, mem0, ctx.p, ctx.pp, ctx.sg,
-            draw_keep(mem, ctx.sg, _mask_dtype(ctx.backend, mem)))
+            draw_keep(mem, ctx.sg))
         return grad_x, grad_mem0, grad_psp0, None, None, None, None

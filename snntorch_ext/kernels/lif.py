@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import torch
 
+from .blocks import Layout, blocks
 from .spec import LIFParams, PSPParams, SurrogateSpec
 
 __all__ = ["lif_backward", "lif_forward"]
@@ -64,11 +65,24 @@ def lif_forward(x: torch.Tensor, mem0: torch.Tensor, p: LIFParams
         tensor([[1.0000],
                 [1.5000]])
     """
-    mem = torch.empty(x.shape, dtype=x.dtype, device=x.device)
-    spk = torch.empty_like(mem)                        # H(u - threshold), 0/1, per step
+    layout = Layout.of(x[0])                           # the outputs keep the steps' format
+    mem_flat, mem = layout.new(x.shape[0], x)
+    spk_flat, spk = layout.new(x.shape[0], x)          # H(u - threshold), 0/1, per step
+    x_flat, mem0_flat = layout.flat(x), layout.flat_step(mem0)
+    for block in blocks(layout.numel):                 # a block's steps stay in cache
+        _forward_block(x_flat[:, block], mem0_flat[block], p, mem_flat[:, block],
+                       spk_flat[:, block])
+    if _has(p.graded, 1.0):
+        spk.mul_(p.graded)
+    return spk, mem
+
+
+def _forward_block(x: torch.Tensor, mem0: torch.Tensor, p: LIFParams, mem: torch.Tensor,
+                   spk: torch.Tensor) -> None:
+    """:func:`lif_forward` on one block ``[T, n]``, into ``mem`` and ``spk`` (0/1)."""
     threshold, gain = p.threshold, _has(p.gain, 1.0)
     u, fired = mem0, torch.gt(mem0, threshold).to(x.dtype)
-    for t, out in enumerate(mem.unbind(0)):            # [B, ...] slices stay in cache
+    for t, out in enumerate(mem.unbind(0)):
         torch.mul(u, p.beta, out=out)
         if p.reset == "zero":
             out.addcmul_(out, fired, value=-1.0)       # beta (1 - o[t-1]) u[t-1], exactly
@@ -76,9 +90,6 @@ def lif_forward(x: torch.Tensor, mem0: torch.Tensor, p: LIFParams
         if p.reset == "subtract":
             out.sub_(fired * threshold)
         u, fired = out, torch.gt(out, threshold, out=spk[t])
-    if _has(p.graded, 1.0):
-        spk.mul_(p.graded)
-    return spk, mem
 
 
 def _carry(silent: torch.Tensor | None, grad: torch.Tensor, p: LIFParams) -> torch.Tensor:
@@ -92,6 +103,23 @@ def _carry(silent: torch.Tensor | None, grad: torch.Tensor, p: LIFParams) -> tor
         return grad.add_(silent, alpha=p.beta) if silent is not None else grad.add_(p.beta)
     grad.mul_(p.alpha).add_(silent if silent is not None else 1.0)
     return grad.mul_(p.beta)
+
+
+def _add_carried(out: torch.Tensor, z: torch.Tensor, grad: torch.Tensor,
+                 eps_next: torch.Tensor, p: LIFParams) -> None:
+    r"""``out += beta (c[t] + alpha g'(z[t])) eps[t+1]``: with python floats as one
+    ``addcmul`` per term (no carry tensor), else through :func:`_carry` (``grad`` is
+    overwritten either way)."""
+    if not (isinstance(p.beta, float) and isinstance(p.alpha, float)):
+        out.addcmul_(_carry(_silent(z, p), grad, p), eps_next)
+        return
+    if p.alpha != 0.0:
+        out.addcmul_(grad, eps_next, value=p.alpha * p.beta)    # BPTA's residual
+    silent = _silent(z, p)
+    if silent is None:
+        out.add_(eps_next, alpha=p.beta)
+    else:
+        out.addcmul_(silent, eps_next, value=p.beta)
 
 
 def _silent(z: torch.Tensor, p: LIFParams) -> torch.Tensor | None:
@@ -164,10 +192,37 @@ def backward(grad_spk: torch.Tensor | None, grad_mem: torch.Tensor | None, mem: 
         ...          None)[2] is None
         True
     """
-    eps = torch.empty_like(mem)
+    layout = Layout.of(mem[0])
+    steps = mem.shape[0]
+    eps_flat, eps = layout.new(steps, mem)
+    grad_mem0 = torch.empty(layout.numel, dtype=mem.dtype, device=mem.device)
+    grad_psp0 = None if grad_psp is None else torch.empty_like(grad_mem0)
+    flat = [None if t is None else layout.flat(t) for t in (grad_spk, grad_mem, mem, keep,
+                                                            grad_psp)]
+    mem0_flat = layout.flat_step(mem0)
+    for block in blocks(layout.numel):                 # a block's steps stay in cache
+        grad_spk_b, grad_mem_b, mem_b, keep_b, grad_psp_b = (
+            None if t is None else t[:, block] for t in flat)
+        delta = _backward_block(grad_spk_b, grad_mem_b, mem_b, mem0_flat[block], p, sg, keep_b,
+                                grad_psp_b, pp, eps_flat[:, block], grad_mem0[block])
+        if grad_psp0 is not None:
+            torch.mul(delta, pp.decay, out=grad_psp0[block])
+    if _has(p.gain, 1.0):
+        eps.mul_(p.gain)
+    return (eps, layout.unflat_step(grad_mem0),
+            None if grad_psp0 is None else layout.unflat_step(grad_psp0))
+
+
+def _backward_block(grad_spk: torch.Tensor | None, grad_mem: torch.Tensor | None,
+                    mem: torch.Tensor, mem0: torch.Tensor, p: LIFParams, sg: SurrogateSpec,
+                    keep: torch.Tensor | None, grad_psp: torch.Tensor | None,
+                    pp: PSPParams | None, eps: torch.Tensor, grad_mem0: torch.Tensor
+                    ) -> torch.Tensor | None:
+    """:func:`backward` on one block ``[T, n]``: fills ``eps`` (before the input gain) and
+    ``grad_mem0``; returns the PSP's error at the first step (None without ``grad_psp``)."""
     scale = keep is not None and sg.scale != 1.0
     delta = None                                          # the PSP's error at t + 1
-    for t in range(mem.shape[0] - 1, -1, -1):         # [B, ...] slices stay in cache
+    for t in range(mem.shape[0] - 1, -1, -1):
         z = mem[t] - p.threshold
         grad = sg.grad_fn(z)
         if keep is not None:
@@ -188,10 +243,8 @@ def backward(grad_spk: torch.Tensor | None, grad_mem: torch.Tensor | None, mem: 
         if grad_mem is not None:
             out.add_(grad_mem[t])
         if t + 1 < mem.shape[0]:
-            out.addcmul_(_carry(_silent(z, p), grad, p), eps[t + 1])
+            _add_carried(out, z, grad, eps[t + 1], p)
     z0 = mem0 - p.threshold
     grad0 = sg.grad_fn(z0) if _has(p.alpha, 0.0) else torch.zeros_like(z0)
-    grad_mem0 = _carry(_silent(z0, p), grad0, p).mul_(eps[0])
-    if _has(p.gain, 1.0):
-        eps.mul_(p.gain)
-    return eps, grad_mem0, None if grad_psp is None else delta * pp.decay
+    torch.mul(_carry(_silent(z0, p), grad0, p), eps[0], out=grad_mem0)
+    return delta
