@@ -29,7 +29,7 @@ from typing import Any
 
 from .recipes import all_recipes
 
-__all__ = ["main", "run"]
+__all__ = ["huge_pages", "main", "run"]
 
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130

@@ -5,7 +5,8 @@ r"""From finished runs to the comparison with the papers: seeds, reports, the re
 with every run below the folder next to the paper's figure of its recipe (``paper_value``);
 ``snntorch-ext report --docs`` writes the "Reproducing the papers" page from the results files
 in ``docs/results/``; ``snntorch-ext effects`` runs the CPU protocols that test each paper's
-central claim with seeds (:data:`PROTOCOLS`, :func:`run_protocol`).
+central claim with seeds (:data:`~snntorch_ext.reproduce.protocols.PROTOCOLS`,
+:func:`run_protocol`).
 Over repeated runs the spread is the sample standard deviation:
 
 .. math:: s = \sqrt{\tfrac{1}{n - 1}\textstyle\sum_k (a_k - \bar a)^2}
