@@ -216,10 +216,16 @@ def run() -> None:
 
     Large CPU tensors get transparent huge pages first (:func:`huge_pages`). After Ctrl-C the
     process ends at once with code 130: Python would otherwise turn an interrupt that a library
-    met while importing into death by SIGINT at shutdown.
+    met while importing into death by SIGINT at shutdown. Output cut short by a closed pipe
+    (``snntorch-ext list | head``) ends quietly.
     """
     huge_pages()
-    code = main()
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 0
     if code == EXIT_INTERRUPTED:
         sys.stdout.flush()
         sys.stderr.flush()
