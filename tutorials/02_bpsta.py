@@ -290,8 +290,8 @@ for layer, values in results["bpsta-ablation-bpsta"]["layers"].items():
 # split held out of the training data, then every arm is trained with three seeds and the claim is
 # judged by a paired t test over the seeds (see :ref:`effects` for every protocol). The tables
 # below are read from the results file that the protocol runs ``bpsta-digits`` and
-# ``bpsta-events`` wrote for this release; the last line says what is reproduced on the CPU and
-# what is not.
+# ``bpsta-events`` wrote for this release; each table's last line says what is reproduced on
+# the CPU and what is not.
 
 RESULTS = "../docs/results/effects.json"  # written by `snntorch-ext effects ... --results`
 print(snx.reproduce.effects.report("bpsta-digits", RESULTS))

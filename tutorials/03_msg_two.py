@@ -251,8 +251,11 @@ fig.tight_layout()
 # generalisation: every arm's learning rate is chosen on a validation split held out of the
 # training data, then every arm is trained with three seeds and the claim is judged by a paired t
 # test over the seeds (see :ref:`effects` for every protocol). The tables below are read from the
-# results file that the protocol run ``msg-ablation`` wrote for this release; the last line says
-# what is reproduced on the CPU and what is not.
+# results file that the protocol runs ``msg-ablation``, ``msg-small-data`` (100 training
+# recordings, 40 epochs) and ``msg-mask-p`` (Fig. 5) wrote for this release; each table's
+# last line says what is reproduced on the CPU and what is not.
 
 RESULTS = "../docs/results/effects.json"  # written by `snntorch-ext effects ... --results`
 print(snx.reproduce.effects.report("msg-ablation", RESULTS))
+print(snx.reproduce.effects.report("msg-small-data", RESULTS))
+print(snx.reproduce.effects.report("msg-mask-p", RESULTS))
