@@ -91,6 +91,12 @@ class Dist:
     def _object_device(self) -> torch.device | None:
         return self.device if self.device.type == "cuda" else None
 
+    def wait_for_all(self) -> None:
+        """Wait until every process gets here (a barrier), so that none leaves the group while
+        another still has collective work in flight."""
+        if torch_dist.is_initialized() and self.world > 1:
+            torch_dist.barrier()
+
     def close(self) -> None:
         """Leave the process group if :func:`start` joined it."""
         if self.owns_group and torch_dist.is_initialized():

@@ -196,10 +196,12 @@ def train(recipe: str | Recipe, *, quick: bool = False, epochs: int | None = Non
     out = Path(out) if out is not None else Path("runs") / (recipe.name + "-quick" * quick)
     dist = start(dev)
     try:
-        return _train(recipe, dist, out, quick=quick, resume=resume, seed=seed,
-                      data_root=data_root, download=download, overwrite=overwrite,
-                      progress=progress, callbacks=callbacks, precision=precision,
-                      compile=compile)
+        summary = _train(recipe, dist, out, quick=quick, resume=resume, seed=seed,
+                         data_root=data_root, download=download, overwrite=overwrite,
+                         progress=progress, callbacks=callbacks, precision=precision,
+                         compile=compile)
+        dist.wait_for_all()
+        return summary
     finally:
         dist.close()
 
