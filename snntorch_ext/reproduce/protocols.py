@@ -60,6 +60,13 @@ def _msg_arms() -> tuple[Arm, ...]:
     return tuple(arms)
 
 
+
+# Table 2's four arms and claims, shared by the MSG protocols that differ only in data and epochs.
+_MSG_TABLE2 = {"recipe": "msg-ablation-none", "arms": _msg_arms(), "lrs": (3e-3, 1e-2),
+               "claims": (("none", "MSG"), ("none", "TWO"), ("none", "MSG+TWO"),
+                          ("MSG", "MSG+TWO"))}
+
+
 def _latency_arms() -> tuple[Arm, ...]:
     return tuple(Arm(f"{name} T=2", {**_rule_of(f"bpsta-ablation-{rule}", "neuron_kwargs",
                                                   "spike_grad", "spike_grad_kwargs"),
@@ -119,9 +126,7 @@ _PROTOCOLS = (
     Protocol(
         key="msg-ablation", paper="msg",
         claim="Table 2: MSG and TWO each beat plain training and together are best.",
-        recipe="msg-ablation-none", arms=_msg_arms(),
-        claims=(("none", "MSG"), ("none", "TWO"), ("none", "MSG+TWO"), ("MSG", "MSG+TWO")),
-        lrs=(3e-3, 1e-2), settings={"epochs": 12, "dataset_kwargs": {"train_size": 1000}},
+        **_MSG_TABLE2, settings={"epochs": 12, "dataset_kwargs": {"train_size": 1000}},
         notes="ResNet18 at 1/16 width on 16 x 16 frames of synthetic N-MNIST (500 to train, "
               "500 to validate, 500 to test: small data, where the paper says MSG helps "
               "generalisation), T = 10, 12 epochs."),
@@ -129,9 +134,7 @@ _PROTOCOLS = (
         key="msg-small-data", paper="msg",
         claim="Table 2, where generalisation matters: with few training samples and long "
               "training, MSG and TWO each beat plain training.",
-        recipe="msg-ablation-none", arms=_msg_arms(),
-        claims=(("none", "MSG"), ("none", "TWO"), ("none", "MSG+TWO"), ("MSG", "MSG+TWO")),
-        lrs=(3e-3, 1e-2),
+        **_MSG_TABLE2,
         settings={"epochs": 40, "batch_size": 10, "dataset_kwargs": {"train_size": 600}},
         notes="As msg-ablation with 100 recordings to train (10 per class), batch 10 and 40 "
               "epochs, so that plain training can overfit."),
